@@ -1,0 +1,82 @@
+"""Validation of ids and names before they become path segments or file names.
+
+An id that fails here is refused before any request or file access is made.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from .errors import InvalidInputError
+
+MAX_ID_LENGTH = 128
+# Cloud ids are UUIDs in v2 and opaque tokens in v1; local run ids are folder names.
+# One conservative alphabet serves all three: no separators, no dots at the start,
+# no percent signs (so `%2e%2e` cannot decode into `..` anywhere downstream).
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_SAFE_FILE_NAME = re.compile(r"^[^/\\\x00-\x1f\x7f%?#]+$")
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "...'"
+
+
+def validate_id(value: object, *, what: str = "task_id") -> str:
+    """Return `value` if it is a safe id, else raise InvalidInputError with a clear reason."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"`{what}` must be a string, got {type(value).__name__}.")
+    text = value.strip()
+    if not text:
+        raise InvalidInputError(f"`{what}` is empty. Call `list_tasks` to see the available task ids.")
+    if len(text) > MAX_ID_LENGTH:
+        raise InvalidInputError(f"`{what}` is {len(text)} characters long; ids are at most {MAX_ID_LENGTH}.")
+    if ".." in text or not _SAFE_ID.match(text):
+        raise InvalidInputError(
+            f"`{what}` {_describe(text)} is not a valid id: use letters, digits, '-', '_' and '.' only "
+            "(as listed by `list_tasks`)."
+        )
+    return text
+
+
+def validate_uuid(value: str, *, what: str = "task_id") -> str:
+    """Cloud API v2 ids are UUIDs; refuse anything else before asking the API."""
+    text = validate_id(value, what=what)
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise InvalidInputError(
+            f"`{what}` {_describe(text)} is not a Browser Use Cloud v2 task id (a UUID such as "
+            "'3fa85f64-5717-4562-b3fc-2c963f66afa6'). Call `list_tasks` to find one."
+        ) from None
+
+
+def validate_file_name(value: object, *, what: str = "file") -> str:
+    """A file name as the API or a run folder lists it: no separators, no traversal."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"`{what}` must be a non-empty file name as listed by `get_media`.")
+    text = value.strip()
+    if len(text) > 255 or text in {".", ".."} or not _SAFE_FILE_NAME.match(text):
+        raise InvalidInputError(
+            f"`{what}` {_describe(text)} is not a plain file name; use a name exactly as `get_media` lists it."
+        )
+    return text
+
+
+def coerce_int(value: object, *, what: str, minimum: int, maximum: int) -> int:
+    """Accept 5 or "5" (some clients send numbers as strings) within bounds."""
+    if isinstance(value, bool):
+        raise InvalidInputError(f"`{what}` must be a whole number, not a boolean.")
+    if isinstance(value, str):
+        stripped = value.strip()
+        if not re.fullmatch(r"[+-]?\d{1,12}", stripped):
+            raise InvalidInputError(f"`{what}` must be a whole number, got {_describe(value)}.")
+        value = int(stripped)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise InvalidInputError(f"`{what}` must be a whole number, got {type(value).__name__}.")
+    if not minimum <= value <= maximum:
+        raise InvalidInputError(f"`{what}` must be between {minimum} and {maximum}, got {value}.")
+    return value

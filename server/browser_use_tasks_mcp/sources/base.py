@@ -1,0 +1,84 @@
+"""The interface every task source implements.
+
+A source answers in the domain model (`models.py`) and raises only `TasksError`
+subclasses. Anything derived from a task (screenshots from steps, a GIF assembled from
+screenshots, previews) is built above the source, in `inspector.py`, so each source
+only says what its backend really has.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Protocol
+
+from ..ids import validate_id
+from ..models import MediaBundle, MediaItem, OutputFile, Screenshot, SourceKind, Task, TaskPage, TaskStatusInfo
+
+
+class Locatable(Protocol):
+    """Anything whose bytes can be read: a remote `url` or a `path` inside a runs folder."""
+
+    @property
+    def url(self) -> str | None: ...
+
+    @property
+    def path(self) -> str | None: ...
+
+
+class TaskSource(ABC):
+    kind: SourceKind
+    #: Human-readable description for `check` and the server instructions.
+    label: str
+
+    def validate_task_id(self, task_id: object) -> str:
+        """Refuse an id that cannot be valid for this source, before any I/O."""
+        return validate_id(task_id)
+
+    @abstractmethod
+    async def get_task(self, task_id: str) -> Task:
+        """The full task, steps included."""
+
+    async def get_status(self, task_id: str) -> TaskStatusInfo:
+        """The cheap status for polling; sources with a status endpoint override this."""
+        task = await self.get_task(task_id)
+        return TaskStatusInfo(
+            id=task.id,
+            status=task.status,
+            raw_status=task.raw_status,
+            is_success=task.is_success,
+            output=task.output,
+            finished_at=task.finished_at,
+            cost_usd=task.cost_usd,
+            step_count=len(task.steps),
+        )
+
+    @abstractmethod
+    async def list_tasks(self, *, status: str | None, page: int, page_size: int) -> TaskPage:
+        """Tasks newest first. `status` is in the common vocabulary."""
+
+    async def list_screenshots(self, task: Task) -> list[Screenshot]:
+        """Screenshots in capture order. Default: one per step that has one."""
+        return [s.screenshot for s in task.steps if s.screenshot is not None]
+
+    async def get_source_gif(self, task: Task) -> MediaItem | None:
+        """A GIF the backend already has (v1 endpoint, local file), or None to assemble one."""
+        return None
+
+    @abstractmethod
+    async def get_media(self, task: Task) -> MediaBundle:
+        """Recordings, logs, conversation files and output files of the task."""
+
+    @abstractmethod
+    async def resolve_output_file(self, task: Task, file: str) -> OutputFile:
+        """An output file by name (or id), with a `download_url` or `path` to read it from."""
+
+    async def get_log(self, task: Task) -> MediaItem | None:
+        """The execution log, if the source has one."""
+        return None
+
+    @abstractmethod
+    async def read_bytes(self, item: Locatable, *, max_bytes: int) -> bytes:
+        """Download or read an item's bytes, refusing more than `max_bytes`."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and watchers."""
