@@ -1,0 +1,149 @@
+"""Configuration: environment first, command-line flags override.
+
+The API key is held as a `SecretStr` so that printing or logging the settings never
+shows it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+Transport = Literal["stdio", "sse", "streamable-http"]
+SourceChoice = Literal["auto", "cloud", "local"]
+ApiVersion = Literal["v1", "v2"]
+
+DEFAULT_BASE_URLS: dict[ApiVersion, str] = {
+    "v2": "https://api.browser-use.com/api/v2",
+    "v1": "https://api.browser-use.com/api/v1",
+}
+
+
+class ConfigError(ValueError):
+    """A setting is unusable; the message says which and how to fix it."""
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: SourceChoice = "auto"
+    api_key: SecretStr | None = None
+    api_version: ApiVersion | None = None  # None: derived from the base URL, else v2
+    base_url: str | None = None
+    runs_dir: Path | None = None
+    # Per-attempt HTTP timeout, and the budget of a whole tool call (retries included).
+    # The call deadline stays well under the 60 s many MCP clients wait for a result.
+    request_timeout_s: float = 15.0
+    call_deadline_s: float = 40.0
+    max_retries: int = 3
+    transport: Transport = "stdio"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "WARNING"
+    auth_token: SecretStr | None = field(default=None)
+
+    @property
+    def effective_api_version(self) -> ApiVersion:
+        if self.api_version:
+            return self.api_version
+        if self.base_url and self.base_url.rstrip("/").endswith("/api/v1"):
+            return "v1"
+        return "v2"
+
+    @property
+    def effective_base_url(self) -> str:
+        return (self.base_url or DEFAULT_BASE_URLS[self.effective_api_version]).rstrip("/")
+
+    @property
+    def effective_source(self) -> Literal["cloud", "local"]:
+        """`auto`: a key or an explicit base URL means the cloud, otherwise local runs."""
+        if self.source != "auto":
+            return self.source
+        if self.runs_dir is not None:
+            return "local"
+        return "cloud" if (self.api_key or self.base_url) else "local"
+
+    def validate(self) -> Settings:
+        """Refuse settings that would leak the key or cannot work; return self for chaining."""
+        if self.base_url is not None:
+            parts = urlsplit(self.base_url)
+            if parts.scheme not in ("https", "http") or not parts.hostname:
+                raise ConfigError(
+                    f"BROWSER_USE_BASE_URL must be an https URL such as {DEFAULT_BASE_URLS['v2']}."
+                )
+            if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+                raise ConfigError(
+                    "BROWSER_USE_BASE_URL uses plain http to a non-loopback host; the API key would travel "
+                    "in clear text. Use https (plain http is accepted only for 127.0.0.1/localhost)."
+                )
+            if parts.username or parts.password:
+                raise ConfigError("BROWSER_USE_BASE_URL must not contain credentials; use BROWSER_USE_API_KEY.")
+        if self.api_version not in (None, "v1", "v2"):
+            raise ConfigError("BROWSER_USE_API_VERSION must be v1 or v2.")
+        if self.request_timeout_s <= 0 or self.call_deadline_s <= 0:
+            raise ConfigError("Timeouts must be positive numbers of seconds.")
+        if self.transport != "stdio" and not is_loopback_host(self.host) and not self.auth_token:
+            raise ConfigError(
+                f"Refusing to serve HTTP on non-loopback address {self.host} without an auth token. "
+                "Set BROWSER_USE_MCP_AUTH_TOKEN (or --auth-token), or bind 127.0.0.1."
+            )
+        if self.runs_dir is not None and not self.runs_dir.is_dir():
+            raise ConfigError(f"Runs folder {self.runs_dir} does not exist or is not a folder.")
+        return self
+
+    def with_overrides(self, **changes: object) -> Settings:
+        clean = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, **clean)  # type: ignore[arg-type]
+
+
+def _env_float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}.") from None
+
+
+def settings_from_env(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    key = get("BROWSER_USE_API_KEY")
+    token = get("BROWSER_USE_MCP_AUTH_TOKEN")
+    runs = get("BROWSER_USE_RUNS_DIR")
+    source = (get("BROWSER_USE_SOURCE") or "auto").lower()
+    if source not in ("auto", "cloud", "local"):
+        raise ConfigError("BROWSER_USE_SOURCE must be auto, cloud or local.")
+    version = get("BROWSER_USE_API_VERSION")
+    return Settings(
+        source=source,  # type: ignore[arg-type]
+        api_key=SecretStr(key) if key else None,
+        api_version=version.lower() if version else None,  # type: ignore[arg-type]
+        base_url=get("BROWSER_USE_BASE_URL"),
+        runs_dir=Path(runs).expanduser() if runs else None,
+        request_timeout_s=_env_float(env, "BROWSER_USE_TIMEOUT", 15.0),
+        call_deadline_s=_env_float(env, "BROWSER_USE_CALL_DEADLINE", 40.0),
+        log_level=(get("BROWSER_USE_MCP_LOG_LEVEL") or "WARNING").upper(),
+        auth_token=SecretStr(token) if token else None,
+    )

@@ -1,0 +1,91 @@
+"""Tolerant parsing helpers shared by the cloud sources.
+
+Upstream payloads drift across releases: unknown fields are ignored, a field of the
+wrong type becomes None, and nothing here raises on a surprising value.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from ..models import Action
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """ISO 8601 with or without offset (naive means UTC, as the API documents)."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def as_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def as_bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def as_float(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def parse_action(raw: Any) -> Action:
+    """An action is `{"name": {params}}`, in v2 as a JSON string; keep anything else readable."""
+    value = raw
+    if isinstance(raw, str):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return Action(name="unparsed", params={"text": raw[:500]})
+    if isinstance(value, dict) and len(value) == 1:
+        name, params = next(iter(value.items()))
+        return Action(name=str(name), params=params if isinstance(params, dict) else {"value": params})
+    return Action(name="unparsed", params={"text": str(raw)[:500]})
+
+
+def evaluation_failed(evaluation: str | None) -> bool:
+    """browser-use agents start their evaluation of the previous goal with Success/Failed/Unknown."""
+    return bool(evaluation) and evaluation.strip().lower().startswith(("fail", "failure", "error"))  # type: ignore[union-attr]

@@ -1,0 +1,210 @@
+"""Legacy Browser Use Cloud API v1 (`/api/v1`), the endpoints of the original API pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ..errors import MalformedResponseError, NotFoundError, TasksError
+from ..fetch import SafeFetcher
+from ..http import ApiTransport
+from ..ids import validate_file_name
+from ..models import (
+    CookieSummary,
+    MediaBundle,
+    MediaItem,
+    OutputFile,
+    Screenshot,
+    Step,
+    Task,
+    TaskPage,
+    TaskStatusInfo,
+    TaskSummary,
+    normalize_status,
+)
+from ._parse import as_dict, as_int, as_list, as_str, evaluation_failed, parse_datetime
+from .base import Locatable, TaskSource
+
+API_NAME = "Browser Use Cloud API v1"
+_STEP_IN_NAME = re.compile(r"(?:^|[^a-z])step[_\-]?(\d{1,5})(?:\D|$)", re.IGNORECASE)
+_RECORDING_TYPES = {".mp4": "video/mp4", ".webm": "video/webm", ".mov": "video/quicktime"}
+
+
+class CloudV1Source(TaskSource):
+    kind = "cloud-v1"
+
+    def __init__(self, transport: ApiTransport, fetcher: SafeFetcher, *, base_url: str) -> None:
+        self._api = transport
+        self._fetcher = fetcher
+        self.label = f"Browser Use Cloud API v1 (legacy) at {base_url}"
+
+    async def get_task(self, task_id: str) -> Task:
+        return task_from_v1(await self._api.get_json(f"/task/{task_id}", not_found=_task_not_found(task_id)))
+
+    async def get_status(self, task_id: str) -> TaskStatusInfo:
+        body = await self._api.get_json(f"/task/{task_id}/status", not_found=_task_not_found(task_id))
+        # v1 answers with a bare JSON string such as "finished".
+        raw = body if isinstance(body, str) else as_str(as_dict(body).get("status"))
+        if raw is None:
+            raise MalformedResponseError(f"The {API_NAME} sent a status of an unexpected shape.")
+        return TaskStatusInfo(id=task_id, status=normalize_status(raw), raw_status=raw)
+
+    async def list_tasks(self, *, status: str | None, page: int, page_size: int) -> TaskPage:
+        body = as_dict(await self._api.get_json("/tasks", params={"page": page, "limit": page_size}))
+        if "tasks" not in body:
+            raise MalformedResponseError(f"The {API_NAME} sent a task list of an unexpected shape.")
+        items = [_summary_from_v1(t) for t in as_list(body.get("tasks")) if isinstance(t, dict)]
+        rows = [i for i in items if i is not None]
+        errors: list[str] = []
+        if status is not None:
+            # v1 cannot filter server-side; filter this page and say so.
+            rows = [r for r in rows if r.status == status]
+            errors.append(f"Cloud API v1 has no status filter: showing the '{status}' tasks of page {page} only.")
+        return TaskPage(
+            items=rows,
+            page=as_int(body.get("page")) or page,
+            page_size=as_int(body.get("limit")) or page_size,
+            total_items=as_int(body.get("total_count")),
+            total_pages=as_int(body.get("total_pages")),
+            errors=errors,
+        )
+
+    async def list_screenshots(self, task: Task) -> list[Screenshot]:
+        body = as_dict(
+            await self._api.get_json(f"/task/{task.id}/screenshots", not_found=_task_not_found(task.id))
+        )
+        urls = [u for u in as_list(body.get("screenshots")) if isinstance(u, str) and u]
+        return [Screenshot(step=step_from_url(u), url=u) for u in urls]
+
+    async def get_source_gif(self, task: Task) -> MediaItem | None:
+        # Deprecated endpoint: a 404, a null or any failure means "assemble one instead".
+        try:
+            body = await self._api.get_json(f"/task/{task.id}/gif", not_found="no gif")
+        except NotFoundError:
+            return None
+        url = as_str(as_dict(body).get("gif"))
+        return MediaItem(kind="gif", name="task GIF", url=url, mime_type="image/gif") if url else None
+
+    async def get_media(self, task: Task) -> MediaBundle:
+        bundle = MediaBundle(task_id=task.id)
+        if not task.terminal:
+            bundle.notes.append(
+                f"The task is {task.status}: the v1 API makes recordings and the GIF available only for "
+                "completed tasks. Call get_media again once it has finished."
+            )
+        else:
+            try:
+                body = as_dict(
+                    await self._api.get_json(f"/task/{task.id}/media", not_found=_task_not_found(task.id))
+                )
+                for url in as_list(body.get("recordings")):
+                    if isinstance(url, str) and url:
+                        bundle.recordings.append(_recording_item(url))
+                if not bundle.recordings:
+                    bundle.notes.append("No recordings: the task was not configured to record its session.")
+            except TasksError as exc:
+                bundle.notes.append(f"Recordings unavailable: {exc.message}")
+        bundle.output_files = list(task.output_files)
+        bundle.notes.append("The v1 API has no execution log endpoint.")
+        return bundle
+
+    async def resolve_output_file(self, task: Task, file: str) -> OutputFile:
+        name = validate_file_name(file)
+        match = next((f for f in task.output_files if f.name == name), None)
+        if match is None:
+            available = ", ".join(f.name for f in task.output_files[:10]) or "none"
+            raise NotFoundError(f"Task {task.id} has no output file '{name}'. Available: {available}.")
+        body = as_dict(
+            await self._api.get_json(
+                f"/task/{task.id}/output-file/{name}",
+                not_found=f"Output file '{name}' of task {task.id} was not found.",
+            )
+        )
+        return match.model_copy(update={"download_url": as_str(body.get("download_url"))})
+
+    async def read_bytes(self, item: Locatable, *, max_bytes: int) -> bytes:
+        if not item.url:
+            raise NotFoundError("This item has no download link.")
+        return (await self._fetcher.fetch(item.url, max_bytes=max_bytes)).data
+
+
+def step_from_url(url: str) -> int | None:
+    """The step number a screenshot's file name carries (`step_3.png`), never a guess."""
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    match = _STEP_IN_NAME.search(name)
+    return int(match.group(1)) if match else None
+
+
+def _recording_item(url: str) -> MediaItem:
+    path = urlsplit(url).path
+    name = unquote(path.rsplit("/", 1)[-1]) or "recording"
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return MediaItem(kind="recording", name=name, url=url, mime_type=_RECORDING_TYPES.get(suffix))
+
+
+def _task_not_found(task_id: str) -> str:
+    return f"Task {task_id} was not found in Browser Use Cloud (v1). Call list_tasks to see your task ids."
+
+
+def _cookies(browser_data: Any) -> CookieSummary | None:
+    cookies = as_list(as_dict(browser_data).get("cookies"))
+    if not cookies:
+        return None
+    domains = sorted({str(c.get("domain", "")).lstrip(".") for c in cookies if isinstance(c, dict)} - {""})
+    return CookieSummary(count=len(cookies), domains=domains[:20])
+
+
+def task_from_v1(body: Any) -> Task:
+    data = as_dict(body)
+    task_id = as_str(data.get("id"))
+    if not task_id:
+        raise MalformedResponseError(f"The {API_NAME} sent a task of an unexpected shape.")
+    raw_status = as_str(data.get("status"))
+    steps: list[Step] = []
+    for index, item in enumerate(s for s in as_list(data.get("steps")) if isinstance(s, dict)):
+        steps.append(
+            Step(
+                number=as_int(item.get("step")) or index + 1,
+                url=as_str(item.get("url")),
+                evaluation_previous_goal=as_str(item.get("evaluation_previous_goal")),
+                next_goal=as_str(item.get("next_goal")),
+            )
+        )
+    for current, following in zip(steps, steps[1:], strict=False):
+        if evaluation_failed(following.evaluation_previous_goal):
+            current.errors.append(f"Step {following.number} judged it: {following.evaluation_previous_goal}")
+    metadata = as_dict(data.get("metadata"))
+    return Task(
+        id=task_id,
+        source="cloud-v1",
+        task=as_str(data.get("task")),
+        status=normalize_status(raw_status),
+        raw_status=raw_status,
+        output=as_str(data.get("output")),
+        created_at=parse_datetime(data.get("created_at")),
+        finished_at=parse_datetime(data.get("finished_at")),
+        metadata=metadata,
+        steps=steps,
+        output_files=[OutputFile(name=n) for n in as_list(data.get("output_files")) if isinstance(n, str)],
+        live_url=as_str(data.get("live_url")),
+        public_share_url=as_str(data.get("public_share_url")),
+        cookies=_cookies(data.get("browser_data")),
+        user_uploaded_files=[n for n in as_list(data.get("user_uploaded_files")) if isinstance(n, str)],
+    )
+
+
+def _summary_from_v1(item: dict[str, Any]) -> TaskSummary | None:
+    task_id = as_str(item.get("id"))
+    if not task_id:
+        return None
+    raw_status = as_str(item.get("status"))
+    return TaskSummary(
+        id=task_id,
+        task=as_str(item.get("task")),
+        status=normalize_status(raw_status),
+        raw_status=raw_status,
+        created_at=parse_datetime(item.get("created_at")),
+        finished_at=parse_datetime(item.get("finished_at")),
+        output=as_str(item.get("output")),
+    )

@@ -1,0 +1,302 @@
+"""Browser Use Cloud API v2 (`/api/v2`): the current API for tasks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio
+
+from ..errors import InvalidInputError, MalformedResponseError, NotFoundError, TasksError
+from ..fetch import SafeFetcher
+from ..http import ApiTransport
+from ..ids import validate_file_name, validate_uuid
+from ..models import (
+    Judgement,
+    MediaBundle,
+    MediaItem,
+    OutputFile,
+    Screenshot,
+    Step,
+    Task,
+    TaskPage,
+    TaskStatusInfo,
+    TaskSummary,
+    normalize_status,
+)
+from ._parse import (
+    as_bool,
+    as_dict,
+    as_float,
+    as_int,
+    as_list,
+    as_str,
+    evaluation_failed,
+    parse_action,
+    parse_datetime,
+)
+from .base import Locatable, TaskSource
+
+log = logging.getLogger(__name__)
+
+# Common vocabulary -> v2 `filterBy`. v2 has no `paused`.
+_V2_FILTER = {"created": "created", "running": "started", "finished": "finished", "failed": "failed",
+              "stopped": "stopped"}
+MAX_RESOLVED_FILES = 20
+
+
+class CloudV2Source(TaskSource):
+    kind = "cloud-v2"
+
+    def __init__(self, transport: ApiTransport, fetcher: SafeFetcher, *, base_url: str) -> None:
+        self._api = transport
+        self._fetcher = fetcher
+        self.label = f"Browser Use Cloud API v2 at {base_url}"
+
+    def validate_task_id(self, task_id: object) -> str:
+        return validate_uuid(task_id)  # type: ignore[arg-type]
+
+    # -- tasks -------------------------------------------------------------------------
+
+    async def get_task(self, task_id: str) -> Task:
+        body = await self._api.get_json(f"/tasks/{task_id}", not_found=_task_not_found(task_id))
+        return task_from_v2(body)
+
+    async def get_status(self, task_id: str) -> TaskStatusInfo:
+        body = await self._api.get_json(f"/tasks/{task_id}/status", not_found=_task_not_found(task_id))
+        data = _require_object(body, "task status")
+        raw = as_str(data.get("status"))
+        return TaskStatusInfo(
+            id=as_str(data.get("id")) or task_id,
+            status=normalize_status(raw),
+            raw_status=raw,
+            is_success=as_bool(data.get("isSuccess")),
+            output=as_str(data.get("output")),
+            finished_at=parse_datetime(data.get("finishedAt")),
+            cost_usd=as_str(data.get("cost")),
+        )
+
+    async def list_tasks(self, *, status: str | None, page: int, page_size: int) -> TaskPage:
+        params: dict[str, Any] = {"pageSize": page_size, "pageNumber": page}
+        if status is not None:
+            if status not in _V2_FILTER:
+                raise InvalidInputError(
+                    f"Cloud API v2 cannot filter by status '{status}'; use one of {', '.join(_V2_FILTER)}."
+                )
+            params["filterBy"] = _V2_FILTER[status]
+        body = _require_object(await self._api.get_json("/tasks", params=params), "task list")
+        items = [_summary_from_v2(item) for item in as_list(body.get("items")) if isinstance(item, dict)]
+        total = as_int(body.get("totalItems"))
+        return TaskPage(
+            items=[i for i in items if i is not None],
+            page=as_int(body.get("pageNumber")) or page,
+            page_size=as_int(body.get("pageSize")) or page_size,
+            total_items=total,
+            total_pages=None if total is None else max(1, -(-total // page_size)),
+        )
+
+    # -- media ---------------------------------------------------------------------------
+
+    async def get_media(self, task: Task) -> MediaBundle:
+        bundle = MediaBundle(task_id=task.id)
+        recording: MediaItem | None = None
+        log_item: MediaItem | None = None
+        files: list[OutputFile] = []
+
+        async def load_recording() -> None:
+            nonlocal recording
+            recording = await self._recording(task, bundle.notes)
+
+        async def load_log() -> None:
+            nonlocal log_item
+            try:
+                log_item = await self.get_log(task)
+            except TasksError as exc:
+                bundle.notes.append(f"Execution log unavailable: {exc.message}")
+
+        async def load_files() -> None:
+            files.extend(await self._resolve_files(task, bundle.notes))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(load_recording)
+            group.start_soon(load_log)
+            group.start_soon(load_files)
+        if recording is not None:
+            bundle.recordings.append(recording)
+        if log_item is not None:
+            bundle.logs.append(log_item)
+        bundle.output_files = files
+        return bundle
+
+    async def _recording(self, task: Task, notes: list[str]) -> MediaItem | None:
+        if not task.session_id:
+            notes.append("The task has no session id, so no session recording can be looked up.")
+            return None
+        try:
+            session_id = validate_uuid(task.session_id, what="session_id")
+            body = await self._api.get_json(
+                f"/sessions/{session_id}", not_found=f"Session {session_id} of this task was not found."
+            )
+        except TasksError as exc:
+            notes.append(f"Session recording unavailable: {exc.message}")
+            return None
+        url = as_str(as_dict(body).get("recordingUrl"))
+        if not url:
+            notes.append("The task's browser session has no recording (recording was not enabled or not ready).")
+            return None
+        return MediaItem(kind="recording", name="session recording", url=url, mime_type="video/mp4")
+
+    async def _resolve_files(self, task: Task, notes: list[str]) -> list[OutputFile]:
+        files = task.output_files[:MAX_RESOLVED_FILES]
+        resolved: list[OutputFile] = list(files)
+
+        async def resolve(index: int, file: OutputFile) -> None:
+            try:
+                resolved[index] = await self.resolve_output_file(task, file.id or file.name)
+            except TasksError as exc:
+                notes.append(f"No download link for {file.name}: {exc.message}")
+
+        async with anyio.create_task_group() as group:
+            for index, file in enumerate(files):
+                group.start_soon(resolve, index, file)
+        if len(task.output_files) > MAX_RESOLVED_FILES:
+            notes.append(
+                f"{len(task.output_files) - MAX_RESOLVED_FILES} more output files; "
+                "call get_output_file with a file name for each."
+            )
+        return resolved
+
+    async def resolve_output_file(self, task: Task, file: str) -> OutputFile:
+        name = validate_file_name(file)
+        match = next((f for f in task.output_files if name in (f.id, f.name)), None)
+        if match is None or not match.id:
+            available = ", ".join(f.name for f in task.output_files[:10]) or "none"
+            raise NotFoundError(f"Task {task.id} has no output file '{name}'. Available: {available}.")
+        file_id = validate_uuid(match.id, what="file id")
+        body = _require_object(
+            await self._api.get_json(
+                f"/files/tasks/{task.id}/output-files/{file_id}",
+                not_found=f"Output file '{match.name}' of task {task.id} was not found.",
+            ),
+            "output file",
+        )
+        return match.model_copy(update={"download_url": as_str(body.get("downloadUrl"))})
+
+    async def get_log(self, task: Task) -> MediaItem | None:
+        body = await self._api.get_json(f"/tasks/{task.id}/logs", not_found=_task_not_found(task.id))
+        url = as_str(as_dict(body).get("downloadUrl"))
+        if not url:
+            raise MalformedResponseError("The Browser Use Cloud API v2 returned no log download link.")
+        return MediaItem(kind="log", name="execution log", url=url, mime_type="text/plain")
+
+    async def read_bytes(self, item: Locatable, *, max_bytes: int) -> bytes:
+        if not item.url:
+            raise NotFoundError("This item has no download link.")
+        fetched = await self._fetcher.fetch(item.url, max_bytes=max_bytes)
+        return fetched.data
+
+
+def _task_not_found(task_id: str) -> str:
+    return f"Task {task_id} was not found in Browser Use Cloud (v2). Call list_tasks to see your task ids."
+
+
+def _require_object(body: Any, what: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise MalformedResponseError(f"The Browser Use Cloud API v2 sent a {what} of an unexpected shape.")
+    return body
+
+
+def _judgement(verdict: Any, report: Any) -> Judgement | None:
+    text = as_str(report)
+    parsed: dict[str, Any] = {}
+    if text:
+        import json
+
+        try:
+            parsed = as_dict(json.loads(text))
+        except ValueError:
+            parsed = {"reasoning": text}
+    if verdict is None and not parsed:
+        return None
+    return Judgement(
+        verdict=as_bool(verdict) if verdict is not None else as_bool(parsed.get("verdict")),
+        reasoning=as_str(parsed.get("reasoning")),
+        failure_reason=as_str(parsed.get("failure_reason")) or None,
+        impossible_task=as_bool(parsed.get("impossible_task")),
+        reached_captcha=as_bool(parsed.get("reached_captcha")),
+    )
+
+
+def _steps_from_v2(raw_steps: list[Any]) -> list[Step]:
+    steps: list[Step] = []
+    raw = [s for s in raw_steps if isinstance(s, dict)]
+    for index, item in enumerate(raw):
+        number = as_int(item.get("number")) or index + 1
+        shot = as_str(item.get("screenshotUrl"))
+        steps.append(
+            Step(
+                number=number,
+                url=as_str(item.get("url")),
+                evaluation_previous_goal=as_str(item.get("evaluationPreviousGoal")),
+                memory=as_str(item.get("memory")),
+                next_goal=as_str(item.get("nextGoal")),
+                actions=[parse_action(a) for a in as_list(item.get("actions"))],
+                duration_s=as_float(item.get("duration")),
+                screenshot=Screenshot(step=number, url=shot) if shot else None,
+            )
+        )
+    # v2 steps carry no error field; the next step's evaluation says whether this one worked.
+    for current, following in zip(steps, steps[1:], strict=False):
+        if evaluation_failed(following.evaluation_previous_goal):
+            current.errors.append(f"Step {following.number} judged it: {following.evaluation_previous_goal}")
+    return steps
+
+
+def task_from_v2(body: Any) -> Task:
+    data = _require_object(body, "task")
+    task_id = as_str(data.get("id"))
+    if not task_id:
+        raise MalformedResponseError("The Browser Use Cloud API v2 sent a task without an id.")
+    raw_status = as_str(data.get("status"))
+    return Task(
+        id=task_id,
+        source="cloud-v2",
+        task=as_str(data.get("task")),
+        status=normalize_status(raw_status),
+        raw_status=raw_status,
+        is_success=as_bool(data.get("isSuccess")),
+        judgement=_judgement(data.get("judgeVerdict"), data.get("judgement")),
+        output=as_str(data.get("output")),
+        cost_usd=as_str(data.get("cost")),
+        llm=as_str(data.get("llm")),
+        browser_use_version=as_str(data.get("browserUseVersion")),
+        session_id=as_str(data.get("sessionId")),
+        created_at=parse_datetime(data.get("createdAt")),
+        started_at=parse_datetime(data.get("startedAt")),
+        finished_at=parse_datetime(data.get("finishedAt")),
+        metadata=as_dict(data.get("metadata")),
+        steps=_steps_from_v2(as_list(data.get("steps"))),
+        output_files=[
+            OutputFile(name=as_str(f.get("fileName")) or "unnamed", id=as_str(f.get("id")))
+            for f in as_list(data.get("outputFiles"))
+            if isinstance(f, dict)
+        ],
+        suggestions=[s for s in as_list(data.get("suggestions")) if isinstance(s, dict)],
+    )
+
+
+def _summary_from_v2(item: dict[str, Any]) -> TaskSummary | None:
+    task_id = as_str(item.get("id"))
+    if not task_id:
+        return None
+    raw_status = as_str(item.get("status"))
+    return TaskSummary(
+        id=task_id,
+        task=as_str(item.get("task")),
+        status=normalize_status(raw_status),
+        raw_status=raw_status,
+        is_success=as_bool(item.get("isSuccess")),
+        created_at=parse_datetime(item.get("createdAt")),
+        finished_at=parse_datetime(item.get("finishedAt")),
+        output=as_str(item.get("output")),
+    )

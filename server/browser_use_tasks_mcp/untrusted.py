@@ -1,0 +1,54 @@
+"""Text that comes from the web or the agent is data, never instructions.
+
+Task outputs, step memories, page titles and URLs may carry prompt injection. Before
+such text reaches a model it is stripped of invisible and bidirectional control
+characters, capped, and (for multi-line text) put inside a fence that the text itself
+cannot close.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Zero-width characters, bidi embeddings/overrides/isolates, the BOM, soft hyphen,
+# the Mongolian vowel separator, and Unicode tag characters (used to smuggle text).
+_INVISIBLE = re.compile(
+    "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000e0000-\U000e007f]"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BACKTICK_RUN = re.compile(r"`+")
+
+
+def sanitize(text: str) -> str:
+    """Drop invisible, bidi and control characters; keep newlines and tabs."""
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def clean_line(text: str | None, limit: int = 200) -> str:
+    """One line of untrusted text, safe to put inline in markdown."""
+    if not text:
+        return ""
+    flat = " ".join(sanitize(text).split())
+    return truncate(flat, limit)
+
+
+def fence(text: str, *, limit: int = 2000, label: str = "untrusted") -> str:
+    """A fenced block the content cannot break out of.
+
+    The fence is one backtick longer than the longest backtick run inside the text, so
+    no line of the content can close it early.
+    """
+    body = truncate(sanitize(text).strip("\n"), limit)
+    longest = max((len(m) for m in _BACKTICK_RUN.findall(body)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{label}\n{body}\n{ticks}"
