@@ -93,7 +93,9 @@ class Settings:
                     "in clear text. Use https (plain http is accepted only for 127.0.0.1/localhost)."
                 )
             if parts.username or parts.password:
-                raise ConfigError("BROWSER_USE_BASE_URL must not contain credentials; use BROWSER_USE_API_KEY.")
+                raise ConfigError(
+                    "BROWSER_USE_BASE_URL must not contain credentials; use BROWSER_USE_API_KEY."
+                )
         if self.api_version not in (None, "v1", "v2"):
             raise ConfigError("BROWSER_USE_API_VERSION must be v1 or v2.")
         if self.request_timeout_s <= 0 or self.call_deadline_s <= 0:

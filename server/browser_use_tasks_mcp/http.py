@@ -28,6 +28,7 @@ from .errors import (
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    TasksError,
     UpstreamError,
     UpstreamTimeoutError,
     UpstreamValidationError,
@@ -109,9 +110,8 @@ class ApiTransport:
         )
         if not retryable or attempt >= self._max_retries:
             return None
-        retry_after = getattr(exc, "retry_after_s", None)
-        if retry_after is not None:
-            delay = min(retry_after, RETRY_AFTER_CAP_S)
+        if exc.retry_after_s is not None:
+            delay = min(exc.retry_after_s, RETRY_AFTER_CAP_S)
         else:
             # Exponential backoff with full jitter keeps many clients from retrying in step.
             delay = random.uniform(0, self._backoff_base_s * (2**attempt))  # noqa: S311 - not crypto
@@ -134,7 +134,9 @@ class ApiTransport:
                 f"Could not reach the {self._api_name} ({type(exc).__name__}). Check the network and "
                 "BROWSER_USE_BASE_URL, then try again."
             ) from None
-        log.debug("GET %s -> %d (%d bytes)", response.url.copy_with(query=None), response.status_code, len(body))
+        log.debug(
+            "GET %s -> %d (%d bytes)", response.url.copy_with(query=None), response.status_code, len(body)
+        )
         if response.status_code >= 400:
             raise self._error_for(response, body, not_found)
         try:
@@ -146,7 +148,7 @@ class ApiTransport:
                 "It may be having an outage; try again later."
             ) from None
 
-    def _error_for(self, response: httpx2.Response, body: bytes, not_found: str | None) -> UpstreamError:
+    def _error_for(self, response: httpx2.Response, body: bytes, not_found: str | None) -> TasksError:
         status = response.status_code
         detail = _parse_detail(body)
         name = self._api_name
@@ -174,51 +176,56 @@ class ApiTransport:
                 f"The {name} rejected the request (422){_validation_detail(detail)}.", status_code=status
             )
         if status == 429:
-            error = RateLimitError(
+            return RateLimitError(
                 f"The {name} is rate limiting (429: too many concurrent requests or sessions). "
                 "Wait a few seconds and try again.",
                 status_code=status,
+                retry_after_s=parse_retry_after(response.headers.get("retry-after")),
             )
-            error.retry_after_s = parse_retry_after(response.headers.get("retry-after"))  # type: ignore[attr-defined]
-            return error
         if status == 408:
             return UpstreamTimeoutError(f"The {name} timed out (408). Try again.", status_code=status)
         if status >= 500:
-            error = ServerError(
+            return ServerError(
                 f"The {name} is failing ({status}). This is on Browser Use's side; try again later.",
                 status_code=status,
+                retry_after_s=parse_retry_after(response.headers.get("retry-after")),
             )
-            error.retry_after_s = parse_retry_after(response.headers.get("retry-after"))  # type: ignore[attr-defined]
-            return error
         return UpstreamError(f"The {name} answered with HTTP {status}.", status_code=status)
 
 
 async def _read_capped(response: httpx2.Response, cap: int, api_name: str) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > cap:
-        raise MalformedResponseError(f"The {api_name} sent a response larger than {cap // 2**20} MB; refused.")
+        raise MalformedResponseError(
+            f"The {api_name} sent a response larger than {cap // 2**20} MB; refused."
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > cap:
-            raise MalformedResponseError(f"The {api_name} sent a response larger than {cap // 2**20} MB; refused.")
+            raise MalformedResponseError(
+                f"The {api_name} sent a response larger than {cap // 2**20} MB; refused."
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _parse_detail(body: bytes) -> Any:
     try:
-        return json.loads(body).get("detail")
-    except (ValueError, AttributeError):
+        parsed = json.loads(body)
+    except ValueError:
         return None
+    return parsed.get("detail") if isinstance(parsed, dict) else None
 
 
 def _payment_detail(detail: Any) -> str:
     if isinstance(detail, dict):
         parts = []
         if "spent" in detail and "cap" in detail:
-            parts.append(f"spent {clean_line(str(detail['spent']), 20)} of cap {clean_line(str(detail['cap']), 20)}")
+            parts.append(
+                f"spent {clean_line(str(detail['spent']), 20)} of cap {clean_line(str(detail['cap']), 20)}"
+            )
         if detail.get("message"):
             parts.append(clean_line(str(detail["message"]), 160))
         return ": " + "; ".join(parts) if parts else ""

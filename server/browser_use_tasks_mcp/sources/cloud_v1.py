@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -60,7 +61,9 @@ class CloudV1Source(TaskSource):
         if status is not None:
             # v1 cannot filter server-side; filter this page and say so.
             rows = [r for r in rows if r.status == status]
-            errors.append(f"Cloud API v1 has no status filter: showing the '{status}' tasks of page {page} only.")
+            errors.append(
+                f"Cloud API v1 has no status filter: showing the '{status}' tasks of page {page} only."
+            )
         return TaskPage(
             items=rows,
             page=as_int(body.get("page")) or page,
@@ -171,7 +174,7 @@ def task_from_v1(body: Any) -> Task:
                 next_goal=as_str(item.get("next_goal")),
             )
         )
-    for current, following in zip(steps, steps[1:], strict=False):
+    for current, following in itertools.pairwise(steps):
         if evaluation_failed(following.evaluation_previous_goal):
             current.errors.append(f"Step {following.number} judged it: {following.evaluation_previous_goal}")
     metadata = as_dict(data.get("metadata"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import Any
 
@@ -40,8 +41,13 @@ from .base import Locatable, TaskSource
 log = logging.getLogger(__name__)
 
 # Common vocabulary -> v2 `filterBy`. v2 has no `paused`.
-_V2_FILTER = {"created": "created", "running": "started", "finished": "finished", "failed": "failed",
-              "stopped": "stopped"}
+_V2_FILTER = {
+    "created": "created",
+    "running": "started",
+    "finished": "finished",
+    "failed": "failed",
+    "stopped": "stopped",
+}
 MAX_RESOLVED_FILES = 20
 
 
@@ -142,7 +148,9 @@ class CloudV2Source(TaskSource):
             return None
         url = as_str(as_dict(body).get("recordingUrl"))
         if not url:
-            notes.append("The task's browser session has no recording (recording was not enabled or not ready).")
+            notes.append(
+                "The task's browser session has no recording (recording was not enabled or not ready)."
+            )
             return None
         return MediaItem(kind="recording", name="session recording", url=url, mime_type="video/mp4")
 
@@ -246,7 +254,7 @@ def _steps_from_v2(raw_steps: list[Any]) -> list[Step]:
             )
         )
     # v2 steps carry no error field; the next step's evaluation says whether this one worked.
-    for current, following in zip(steps, steps[1:], strict=False):
+    for current, following in itertools.pairwise(steps):
         if evaluation_failed(following.evaluation_previous_goal):
             current.errors.append(f"Step {following.number} judged it: {following.evaluation_previous_goal}")
     return steps

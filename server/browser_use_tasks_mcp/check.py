@@ -1,0 +1,50 @@
+"""`browser-use-tasks-mcp check`: is the configuration usable? Plain words, non-zero exit on failure."""
+
+from __future__ import annotations
+
+import sys
+
+import anyio
+import httpx2
+
+from .app import HTTP_LIMITS, UnconfiguredSource, make_source
+from .config import Settings
+from .errors import TasksError
+
+
+async def _check(settings: Settings) -> int:
+    out = sys.stdout
+    problems = 0
+    print(f"Source: {settings.effective_source}", file=out)
+    if settings.effective_source == "cloud":
+        print(f"API version: {settings.effective_api_version}", file=out)
+        print(f"Base URL: {settings.effective_base_url}", file=out)
+        print(f"API key: {'set' if settings.api_key else 'MISSING'}", file=out)
+    timeout = httpx2.Timeout(settings.request_timeout_s)
+    async with httpx2.AsyncClient(timeout=timeout, limits=HTTP_LIMITS) as client:
+        source = make_source(settings, client)
+        print(f"Serving: {source.label}", file=out)
+        if isinstance(source, UnconfiguredSource):
+            print("FAIL: no API key. Set BROWSER_USE_API_KEY, or BROWSER_USE_RUNS_DIR for local runs.", file=out)
+            return 1
+        try:
+            with anyio.fail_after(settings.call_deadline_s):
+                page = await source.list_tasks(status=None, page=1, page_size=5)
+        except TasksError as exc:
+            print(f"FAIL: {exc.title}: {exc.message}", file=out)
+            return 1
+        finally:
+            await source.aclose()
+        total = page.total_items if page.total_items is not None else len(page.items)
+        print(f"OK: listed tasks ({total} in total).", file=out)
+        if page.items:
+            print(f"Newest: {page.items[0].id} ({page.items[0].status})", file=out)
+        for error in page.errors:
+            print(f"WARN: {error}", file=out)
+            problems += 1 if settings.effective_source == "local" else 0
+    print("All checks passed." if not problems else f"{problems} warning(s); the server will still run.", file=out)
+    return 0
+
+
+def run_check(settings: Settings) -> int:
+    return anyio.run(_check, settings)

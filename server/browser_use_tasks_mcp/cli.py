@@ -1,0 +1,104 @@
+"""Command line: serve (the default), `demo`, and `check`.
+
+Environment variables configure everything; flags override them. In stdio mode
+nothing but protocol messages may reach stdout, so all messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from . import __version__
+from .config import ConfigError, Settings, settings_from_env
+from .logs import configure_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="browser-use-tasks-mcp",
+        description="MCP server to inspect Browser Use agent runs (Cloud API v2, legacy v1, local runs).",
+        epilog="Environment: BROWSER_USE_API_KEY, BROWSER_USE_API_VERSION, BROWSER_USE_BASE_URL, "
+        "BROWSER_USE_RUNS_DIR, BROWSER_USE_SOURCE, BROWSER_USE_TIMEOUT, BROWSER_USE_CALL_DEADLINE, "
+        "BROWSER_USE_MCP_AUTH_TOKEN, BROWSER_USE_MCP_LOG_LEVEL. Flags override them.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "demo", "check"],
+        help="serve (default): run the MCP server; demo: print what an assistant sees for the runs; "
+        "check: verify configuration and connectivity",
+    )
+    parser.add_argument("--transport", choices=["stdio", "sse", "streamable-http"], help="default: stdio")
+    parser.add_argument("--host", help="HTTP bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="HTTP port (default 8000)")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default), ERROR")
+    parser.add_argument(
+        "--source", choices=["auto", "cloud", "local"], help="where tasks come from (default auto)"
+    )
+    parser.add_argument("--runs-dir", type=Path, help="folder of local browser-use runs")
+    parser.add_argument(
+        "--api-version", choices=["v1", "v2"], help="Browser Use Cloud API version (default v2)"
+    )
+    parser.add_argument("--base-url", help="Browser Use Cloud API base URL")
+    parser.add_argument("--auth-token", help="bearer token required by the HTTP transports")
+    return parser
+
+
+def load_settings(argv: Sequence[str] | None = None) -> tuple[str, Settings]:
+    args = _parser().parse_args(argv)
+    settings = settings_from_env().with_overrides(
+        transport=args.transport,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level.upper() if args.log_level else None,
+        source=args.source,
+        runs_dir=args.runs_dir.expanduser() if args.runs_dir else None,
+        api_version=args.api_version,
+        base_url=args.base_url,
+        auth_token=SecretStr(args.auth_token) if args.auth_token else None,
+    )
+    return args.command, settings.validate()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        command, settings = load_settings(argv)
+    except ConfigError as exc:
+        print(f"browser-use-tasks-mcp: configuration error: {exc}", file=sys.stderr)
+        return 2
+    secrets = [s.get_secret_value() for s in (settings.api_key, settings.auth_token) if s is not None]
+    configure_logging(settings.log_level, secrets)
+
+    if command == "demo":
+        from .demo import run_demo
+
+        return run_demo(settings)
+    if command == "check":
+        from .check import run_check
+
+        return run_check(settings)
+
+    from .app import build_server
+    from .transports import run
+
+    server = build_server(settings)
+    if settings.transport != "stdio":
+        path = "/sse" if settings.transport == "sse" else "/mcp"
+        print(
+            f"browser-use-tasks-mcp {__version__}: serving {settings.transport} at "
+            f"http://{settings.host}:{settings.port}{path} "
+            f"({'auth token required' if settings.auth_token else 'no auth token'}). Ctrl+C stops.",
+            file=sys.stderr,
+            flush=True,
+        )
+    with contextlib.suppress(KeyboardInterrupt):
+        run(server, settings)
+    return 0

@@ -1,0 +1,153 @@
+"""Structured results of the tools (their output schemas).
+
+Each wraps domain objects for programs; the text content is the model's summary.
+Lists here are capped too, and say so with a `*_truncated` flag and a hint.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .models import MediaItem, OutputFile, Screenshot, Step, Task, TaskPage
+
+MAX_STRUCTURED_STEPS = 100
+MAX_STRUCTURED_SCREENSHOTS = 200
+
+
+class StepSummary(BaseModel):
+    number: int
+    url: str | None = None
+    next_goal: str | None = None
+    actions: list[str] = Field(default_factory=list, description="Action names.")
+    errors: list[str] = Field(default_factory=list)
+    duration_s: float | None = None
+    screenshot_uri: str | None = None
+
+
+class TaskResult(BaseModel):
+    task: Task = Field(description="The task; `steps` is emptied here, see `steps` below.")
+    step_count: int
+    failing_steps: list[int] = Field(description="Numbers of the steps with errors.")
+    steps: list[StepSummary] = Field(
+        description="Step summaries: first, failing and last steps first if capped."
+    )
+    steps_truncated: bool
+    hint: str = Field(description="How to get full steps.")
+
+
+class StepResult(BaseModel):
+    task_id: str
+    task_status: str
+    step_count: int
+    step: Step
+    image: ImageAttachment | None = None
+
+
+class ImageAttachment(BaseModel):
+    step: int | None
+    resource_uri: str | None
+    mime_type: str
+    width: int
+    height: int
+    size_bytes: int
+    original_width: int
+    original_height: int
+    original_size_bytes: int
+    resolution: Literal["preview", "full"]
+
+
+class SkippedImage(BaseModel):
+    step: int | None
+    reason: str
+
+
+class ScreenshotsResult(BaseModel):
+    task_id: str
+    total: int
+    screenshots: list[Screenshot]
+    screenshots_truncated: bool
+    steps_without_screenshot: list[int]
+    attached: list[ImageAttachment] = Field(default_factory=list)
+    skipped: list[SkippedImage] = Field(default_factory=list)
+
+
+class GifResult(BaseModel):
+    task_id: str
+    resource_uri: str
+    origin: Literal["source", "assembled"] = Field(description="The source's own GIF, or assembled here.")
+    frame_count: int
+    width: int
+    height: int
+    size_bytes: int
+    frame_steps: list[int | None] = Field(description="Step of each frame, for an assembled GIF.")
+    previews: list[str] = Field(default_factory=list, description="Labels of the key frames attached.")
+    notes: list[str] = Field(default_factory=list)
+
+
+class MediaResult(BaseModel):
+    task_id: str
+    task_status: str
+    recordings: list[MediaItem]
+    logs: list[MediaItem]
+    conversations: list[MediaItem]
+    output_files: list[OutputFile]
+    gif_resource_uri: str
+    source_gif: MediaItem | None
+    notes: list[str]
+
+
+class TaskListResult(BaseModel):
+    page: TaskPage
+    has_more: bool
+    next_page: int | None
+
+
+class OutputFileResult(BaseModel):
+    task_id: str
+    file: OutputFile
+    mime_type: str | None = Field(description="Sniffed from the bytes.")
+    size_bytes: int
+    inline: bool = Field(description="Whether the text is included in the result.")
+    truncated: bool
+    text: str | None = Field(default=None, description="The file's text when inline (capped).")
+    resource_uri: str
+
+
+class StatusResult(BaseModel):
+    task_id: str
+    status: str
+    raw_status: str | None
+    is_success: bool | None
+    finished: bool
+    output: str | None
+    step_count: int | None
+    waited_s: float
+    timed_out: bool
+
+
+StepResult.model_rebuild()
+
+
+def summarize_steps(task: Task) -> tuple[list[StepSummary], bool]:
+    steps = task.steps
+    if len(steps) > MAX_STRUCTURED_STEPS:
+        failing = [s for s in steps if s.errors][: MAX_STRUCTURED_STEPS // 2]
+        head = steps[: (MAX_STRUCTURED_STEPS - len(failing)) // 2]
+        tail = steps[-(MAX_STRUCTURED_STEPS - len(failing) - len(head)) :]
+        chosen_ids = {id(s) for s in [*head, *failing, *tail]}
+        steps = [s for s in task.steps if id(s) in chosen_ids]
+    summaries = [
+        StepSummary(
+            number=s.number,
+            url=s.url,
+            next_goal=s.next_goal,
+            actions=[a.name for a in s.actions],
+            errors=s.errors,
+            duration_s=s.duration_s,
+            screenshot_uri=s.screenshot.resource_uri if s.screenshot else None,
+        )
+        for s in steps
+    ]
+    return summaries, len(steps) < len(task.steps)
