@@ -8,19 +8,24 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import httpx2
 from mcp.server.mcpserver import MCPServer
+from mcp_types import Completion, PromptReference, ResourceTemplateReference
+from mcp_types import Resource as MCPResource
 
 from . import SERVER_NAME, __version__
 from .config import Settings, is_loopback_host
-from .errors import NotConfiguredError
+from .errors import NotConfiguredError, TasksError
 from .fetch import SafeFetcher
 from .http import ApiTransport
-from .inspector import Inspector
+from .inspector import Inspector, task_uri
 from .models import Task, TaskPage
+from .prompts import register_prompts
 from .resources import register_resources
 from .sources.base import Locatable, TaskSource
 from .tools import AppState, register_tools
+from .untrusted import clean_line
 
 log = logging.getLogger(__name__)
 
@@ -99,20 +104,88 @@ def make_source(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
     return CloudV2Source(transport, fetcher, base_url=base)
 
 
-def build_server(settings: Settings) -> MCPServer[AppState]:
+class TasksServer(MCPServer[AppState]):
+    """MCPServer that also lists recent tasks' step logs as concrete resources.
+
+    `resources/list` and completions get no request context from the SDK, so the state the
+    lifespan opened is kept on the server itself.
+    """
+
+    state: AppState | None = None
+
+    async def list_resources(self) -> list[MCPResource]:
+        listed = await super().list_resources()
+        if self.state is None:
+            return listed
+        try:
+            with anyio.fail_after(min(10.0, self.state.call_deadline_s)):
+                recent = await self.state.inspector.recent_tasks()
+        except (TasksError, TimeoutError):
+            return listed  # listing must not fail because the source is down
+        return listed + [
+            MCPResource(
+                uri=task_uri(item.id, "steps"),
+                name=f"steps-{item.id}",
+                title=f"Step log: {clean_line(item.task, 60) or item.id} ({item.status})",
+                description=f"Every step of task {item.id} as markdown.",
+                mime_type="text/markdown",
+            )
+            for item in recent
+        ]
+
+    async def complete_task_argument(self, ref: Any, argument: Any, context: Any) -> Completion | None:
+        if self.state is None:
+            return None
+        inspector = self.state.inspector
+        prefix = (argument.value or "").strip()
+        if argument.name == "task_id" and _takes_task_id(ref):
+            try:
+                recent = await inspector.recent_tasks()
+            except TasksError:
+                return Completion(values=[])
+            values = [t.id for t in recent if t.id.startswith(prefix)]
+            return Completion(
+                values=values[:MAX_COMPLETIONS], total=len(values), has_more=len(values) > MAX_COMPLETIONS
+            )
+        if argument.name == "step" and context is not None and (context.arguments or {}).get("task_id"):
+            try:
+                task = await inspector.get_task(context.arguments["task_id"])
+            except TasksError:
+                return Completion(values=[])
+            numbers = [str(s.number) for s in task.steps if str(s.number).startswith(prefix)]
+            return Completion(
+                values=numbers[:MAX_COMPLETIONS], total=len(numbers), has_more=len(numbers) > MAX_COMPLETIONS
+            )
+        return None
+
+
+MAX_COMPLETIONS = 50
+
+
+def _takes_task_id(ref: Any) -> bool:
+    if isinstance(ref, PromptReference):
+        return ref.name in ("debug_task", "summarize_task")
+    return isinstance(ref, ResourceTemplateReference) and "{task_id}" in ref.uri
+
+
+def build_server(settings: Settings) -> TasksServer:
     @asynccontextmanager
-    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+    async def lifespan(app: MCPServer[AppState]) -> AsyncIterator[AppState]:
         timeout = httpx2.Timeout(settings.request_timeout_s, connect=min(10.0, settings.request_timeout_s))
         async with httpx2.AsyncClient(timeout=timeout, limits=HTTP_LIMITS, follow_redirects=False) as client:
             source = make_source(settings, client)
             log.info("serving %s", source.label)
             inspector = Inspector(source)
+            state = AppState(inspector=inspector, call_deadline_s=settings.call_deadline_s)
+            server.state = state
             try:
-                yield AppState(inspector=inspector, call_deadline_s=settings.call_deadline_s)
+                yield state
             finally:
+                if server.state is state:
+                    server.state = None
                 await inspector.aclose()
 
-    server: MCPServer[AppState] = MCPServer(
+    server = TasksServer(
         SERVER_NAME,
         title="Browser Use Tasks",
         description="Inspect Browser Use agent runs: status, steps, screenshots, GIFs, recordings, files, logs.",
@@ -123,6 +196,8 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
     )
     register_tools(server)
     register_resources(server)
+    register_prompts(server)
+    server.completion()(server.complete_task_argument)  # type: ignore[no-untyped-call]
     return server
 
 

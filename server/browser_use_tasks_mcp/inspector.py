@@ -31,7 +31,17 @@ from .errors import (
     TasksError,
 )
 from .ids import coerce_int
-from .models import KNOWN_STATUSES, MediaBundle, OutputFile, Screenshot, Step, Task, TaskPage
+from .models import (
+    KNOWN_STATUSES,
+    MediaBundle,
+    OutputFile,
+    Screenshot,
+    Step,
+    Task,
+    TaskPage,
+    TaskStatusInfo,
+    TaskSummary,
+)
 from .sources.base import Locatable, TaskSource
 from .untrusted import clean_line
 
@@ -49,6 +59,8 @@ MAX_GIF_FRAMES = 60
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
 MAX_LOG_BYTES = 10 * 1024 * 1024
 LOG_TAIL_CHARS = 60_000
+RECENT_TASKS = 20
+RECENT_TTL_S = 10.0
 TEXT_FILE_SUFFIXES = (".csv", ".json", ".txt", ".md", ".log", ".tsv", ".xml", ".html", ".yaml", ".yml")
 
 
@@ -104,6 +116,7 @@ class Inspector:
         self._tasks: ByteLRU[Task] = ByteLRU(task_cache_bytes, clock=clock)
         self._bytes: ByteLRU[bytes] = ByteLRU(media_cache_bytes // 2, clock=clock)
         self._renders: ByteLRU[Any] = ByteLRU(media_cache_bytes // 2, clock=clock)
+        self._recent: ByteLRU[list[TaskSummary]] = ByteLRU(10_000, clock=clock)
         self._flights = SingleFlight()
         # Image work is CPU-bound: two cores here, so at most two at once.
         self._cpu = anyio.CapacityLimiter(2)
@@ -138,12 +151,24 @@ class Inspector:
         """Drop a cached task, e.g. after one of its links turned out to have expired."""
         self._tasks.pop(task_id)
 
-    async def get_status(self, task_id: object) -> Any:
+    async def get_status(self, task_id: object, *, fresh: bool = False) -> TaskStatusInfo:
+        """The cheap status; a cached finished task answers without a request."""
         tid = self.source.validate_task_id(task_id)
         cached = self._tasks.get(tid)
-        if cached is not None and cached.terminal:
+        if cached is not None and (cached.terminal or not fresh):
             return _status_of(cached)
         return await self._flights.run(("status", tid), lambda: self.source.get_status(tid))
+
+    async def recent_tasks(self, limit: int = 20) -> list[TaskSummary]:
+        """The newest tasks, for completions and resource listings; briefly cached."""
+        cached = self._recent.get("recent")
+        if cached is not None:
+            return cached[:limit]
+        page = await self._flights.run(
+            ("recent",), lambda: self.source.list_tasks(status=None, page=1, page_size=RECENT_TASKS)
+        )
+        self._recent.put("recent", page.items, size=len(page.items) + 1, ttl_s=RECENT_TTL_S)
+        return page.items[:limit]
 
     async def list_tasks(
         self, *, status: object = None, page: object = 1, page_size: object = 10
@@ -398,9 +423,7 @@ class _Location:
     path: str | None
 
 
-def _status_of(task: Task) -> Any:
-    from .models import TaskStatusInfo
-
+def _status_of(task: Task) -> TaskStatusInfo:
     return TaskStatusInfo(
         id=task.id,
         status=task.status,

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from .errors import TasksError
 from .models import MediaBundle, MediaItem, OutputFile, Screenshot, Step, Task, TaskPage
+from .schemas import StatusResult
 from .untrusted import clean_line, fence, truncate
 
 UNTRUSTED_NOTE = (
@@ -424,4 +425,31 @@ def render_steps_log(task: Task) -> str:
         for error in step.errors[:3]:
             body.append(f"Error: {truncate(error, 400)}")
         lines.append(fence("\n".join(body), limit=3000))
+    return "\n".join(lines).strip() + "\n"
+
+
+def render_wait(result: StatusResult) -> str:
+    if result.finished:
+        head = f"# Task {result.task_id} ended: {result.status}"
+    else:
+        head = f"# Task {result.task_id} still {result.status} after {result.waited_s:.0f}s"
+    lines = [
+        head,
+        _labels(
+            [
+                ("Agent says success", yes_no(result.is_success) if result.finished else None),
+                ("Steps", str(result.step_count) if result.step_count is not None else None),
+                ("Waited", f"{result.waited_s:.1f}s"),
+            ]
+        ),
+    ]
+    if result.finished:
+        if result.output:
+            lines += ["", UNTRUSTED_NOTE, "", "## Final output", fence(result.output, limit=1500)]
+        lines += ["", f"Details: {call('get_task', task_id=result.task_id)}."]
+    else:
+        lines += [
+            "",
+            f"Still running; call {call('wait_for_task', task_id=result.task_id)} again to keep waiting.",
+        ]
     return "\n".join(lines).strip() + "\n"

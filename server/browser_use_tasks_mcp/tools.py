@@ -23,7 +23,7 @@ from .errors import TasksError
 from .ids import coerce_int
 from .inspector import GifInfo, Inspector, task_uri
 from .media import Rendered
-from .models import Screenshot
+from .models import Screenshot, is_terminal
 from .schemas import (
     GifResult,
     ImageAttachment,
@@ -31,6 +31,7 @@ from .schemas import (
     OutputFileResult,
     ScreenshotsResult,
     SkippedImage,
+    StatusResult,
     StepResult,
     TaskListResult,
     TaskResult,
@@ -44,6 +45,8 @@ READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
 )
 DEFAULT_MAX_IMAGES = 4
+MAX_WAIT_S = 50.0
+POLL_INTERVALS_S = (1.0, 1.0, 2.0, 3.0, 5.0)
 MAX_IMAGES = 10
 INLINE_TEXT_CHARS = 20_000
 
@@ -85,22 +88,27 @@ def _result(markdown: str, structured: BaseModel, *extra: ContentBlock) -> CallT
 
 
 async def _guarded(
-    ctx: Context[Any, Any], name: str, work: Callable[[Inspector], Awaitable[CallToolResult]]
+    ctx: Context[Any, Any],
+    name: str,
+    work: Callable[[Inspector], Awaitable[CallToolResult]],
+    *,
+    deadline_s: float | None = None,
 ) -> CallToolResult:
     """Run a tool under the call deadline and turn every failure into an `isError` result."""
     state = _state(ctx)
+    deadline = deadline_s or state.call_deadline_s
     try:
-        with anyio.fail_after(state.call_deadline_s):
+        with anyio.fail_after(deadline):
             return await work(state.inspector)
     except TasksError as exc:
         log.info("%s failed: %s", name, exc.title)
         return CallToolResult(content=[_text(render.render_error(exc))], is_error=True)
     except TimeoutError:
-        log.warning("%s hit the %.0fs call deadline", name, state.call_deadline_s)
+        log.warning("%s hit the %.0fs call deadline", name, deadline)
         return CallToolResult(
             content=[
                 _text(
-                    f"**Timed out:** `{name}` did not finish within {state.call_deadline_s:.0f}s "
+                    f"**Timed out:** `{name}` did not finish within {deadline:.0f}s "
                     "(the upstream API is slow or retrying). Try again in a moment."
                 )
             ],
@@ -466,6 +474,58 @@ def register_tools(server: MCPServer[Any]) -> None:
             return _result("\n".join(lines) + "\n", structured, *blocks)
 
         return await _guarded(ctx, "get_output_file", work)
+
+    @server.tool(
+        title="Wait for a task to finish",
+        annotations=ToolAnnotations(
+            read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+        ),
+        description=(
+            "Wait until a running task finishes, polling its cheap status, and return its final status and "
+            "output. Returns early when the task ends; after `timeout_s` (default 30, at most 50, so the call "
+            "stays within client time limits) it answers 'still running, call again'. Sends progress "
+            "notifications when the client asks for progress.\n"
+            'Example: wait_for_task(task_id="3fa85f64-5717-4562-b3fc-2c963f66afa6", timeout_s=30)'
+        ),
+    )
+    async def wait_for_task(
+        task_id: TaskId,
+        ctx: Context[Any, Any],
+        timeout_s: Annotated[
+            float, Field(description="Longest wait in seconds (1-50).", ge=1, le=MAX_WAIT_S)
+        ] = 30,
+    ) -> Annotated[CallToolResult, StatusResult]:
+        budget = min(max(1.0, float(timeout_s)), MAX_WAIT_S)
+
+        async def work(inspector: Inspector) -> CallToolResult:
+            started = anyio.current_time()
+            polls = 0
+            while True:
+                status = await inspector.get_status(task_id, fresh=True)
+                waited = anyio.current_time() - started
+                polls += 1
+                steps = f", {status.step_count} steps" if status.step_count is not None else ""
+                await ctx.report_progress(min(waited, budget), budget, f"status {status.status}{steps}")
+                finished = is_terminal(status.status)
+                remaining = budget - waited
+                if finished or remaining <= 0:
+                    break
+                # Poll fast at first, then every few seconds: status is cheap but not free.
+                await anyio.sleep(min(remaining, POLL_INTERVALS_S[min(polls, len(POLL_INTERVALS_S)) - 1]))
+            structured = StatusResult(
+                task_id=status.id,
+                status=status.status,
+                raw_status=status.raw_status,
+                is_success=status.is_success,
+                finished=finished,
+                output=status.output,
+                step_count=status.step_count,
+                waited_s=round(waited, 2),
+                timed_out=not finished,
+            )
+            return _result(render.render_wait(structured), structured)
+
+        return await _guarded(ctx, "wait_for_task", work, deadline_s=budget + 15)
 
 
 def _ref(shot: Screenshot, shots: list[Screenshot]) -> str:
