@@ -25,7 +25,9 @@ async def _check(settings: Settings) -> int:
         source = make_source(settings, client)
         print(f"Serving: {source.label}", file=out)
         if isinstance(source, UnconfiguredSource):
-            print("FAIL: no API key. Set BROWSER_USE_API_KEY, or BROWSER_USE_RUNS_DIR for local runs.", file=out)
+            print(
+                "FAIL: no API key. Set BROWSER_USE_API_KEY, or BROWSER_USE_RUNS_DIR for local runs.", file=out
+            )
             return 1
         try:
             with anyio.fail_after(settings.call_deadline_s):
@@ -42,7 +44,10 @@ async def _check(settings: Settings) -> int:
         for error in page.errors:
             print(f"WARN: {error}", file=out)
             problems += 1 if settings.effective_source == "local" else 0
-    print("All checks passed." if not problems else f"{problems} warning(s); the server will still run.", file=out)
+    print(
+        "All checks passed." if not problems else f"{problems} warning(s); the server will still run.",
+        file=out,
+    )
     return 0
 
 

@@ -63,7 +63,9 @@ class UpstreamError(TasksError):
 
     title = "Browser Use API error"
 
-    def __init__(self, message: str, *, status_code: int | None = None, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, status_code: int | None = None, retry_after_s: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         # What a Retry-After header asked for, when the API sent one.

@@ -12,7 +12,16 @@ from abc import ABC, abstractmethod
 from typing import Protocol
 
 from ..ids import validate_id
-from ..models import MediaBundle, MediaItem, OutputFile, Screenshot, SourceKind, Task, TaskPage, TaskStatusInfo
+from ..models import (
+    MediaBundle,
+    MediaItem,
+    OutputFile,
+    Screenshot,
+    SourceKind,
+    Task,
+    TaskPage,
+    TaskStatusInfo,
+)
 
 
 class Locatable(Protocol):
