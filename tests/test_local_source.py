@@ -215,12 +215,16 @@ async def test_sample_run_listing() -> None:
     assert str(BUNDLED_RUNS_DIR) in source.label
     page = await source.list_tasks(status=None, page=1, page_size=20)
     assert page.errors == []
-    assert page.total_items == 1 and page.total_pages == 1 and not page.has_more
-    (row,) = page.items
-    assert row.id == RUN and row.status == "finished" and row.raw_status == "done"
+    bundled = sorted(p.name for p in BUNDLED_RUNS_DIR.iterdir() if p.is_dir())
+    assert page.total_items == len(bundled) and page.total_pages == 1 and not page.has_more
+    assert sorted(r.id for r in page.items) == bundled
+    row = next(r for r in page.items if r.id == RUN)
+    assert row.status == "finished" and row.raw_status == "done"
     assert row.is_success is True and row.output == FINAL and row.step_count == 7 and row.task == PROMPT
-    assert (await source.list_tasks(status="failed", page=1, page_size=20)).items == []
-    assert len((await source.list_tasks(status="finished", page=1, page_size=20)).items) == 1
+    failed = (await source.list_tasks(status="failed", page=1, page_size=20)).items
+    assert RUN not in {r.id for r in failed} and all(r.status == "failed" for r in failed)
+    finished = (await source.list_tasks(status="finished", page=1, page_size=20)).items
+    assert RUN in {r.id for r in finished} and all(r.status == "finished" for r in finished)
 
 
 @pytest.mark.anyio

@@ -1,0 +1,50 @@
+"""The local source agrees with the browser-use library itself on every bundled run.
+
+`tests/fixtures/expected_library_answers.json` holds what `AgentHistoryList` answered for each
+run (written by `scripts/record_example_runs.py answers`); the server must read the same facts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
+from browser_use_tasks_mcp.sources.local import LocalRunsSource
+
+pytestmark = pytest.mark.anyio
+ANSWERS = json.loads((Path(__file__).parent / "fixtures" / "expected_library_answers.json").read_text())
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def test_every_bundled_run_has_library_answers() -> None:
+    runs = {p.name for p in BUNDLED_RUNS_DIR.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    assert runs == set(ANSWERS)
+
+
+@pytest.mark.parametrize("run", sorted(ANSWERS))
+async def test_local_source_matches_the_library(run: str) -> None:
+    expected = ANSWERS[run]
+    task = await LocalRunsSource(BUNDLED_RUNS_DIR).get_task(run)
+    assert task.output == expected["final_result"]
+    assert (task.raw_status == "done") is expected["is_done"]
+    assert task.is_success == expected["is_successful"]
+    assert len(task.steps) == expected["number_of_steps"]
+    assert [s.errors[0] if s.errors else None for s in task.steps] == expected["errors"]
+    assert [s.url or "" for s in task.steps] == expected["urls"]
+    total = sum(s.duration_s or 0.0 for s in task.steps)
+    assert total == pytest.approx(expected["total_duration_seconds"], abs=0.05)
+    expected_shots = [p is not None for p in expected["screenshot_paths"]]
+    assert [s.screenshot is not None for s in task.steps] == expected_shots
+    assert [a.name for s in task.steps for a in s.actions] == expected["action_names"]
+    if expected["is_judged"]:
+        assert task.judgement is not None
+        assert task.judgement.verdict == expected["judgement"]["verdict"]
+    expected_status = "finished" if expected["is_done"] and expected["is_successful"] is not False else "failed"
+    assert task.status == expected_status
