@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import shutil
@@ -111,8 +112,6 @@ async def test_get_gif_serves_the_runs_own_gif(runs: Path) -> None:
         gif = await client.read_resource(data["resource_uri"])
     blob = gif.contents[0]
     assert blob.mime_type == "image/gif"
-    import base64
-
     assert base64.b64decode(blob.blob).startswith(b"GIF89a")  # type: ignore[union-attr]
 
 
@@ -165,11 +164,17 @@ async def test_resources_steps_log_and_one_step(runs: Path) -> None:
         log = await client.read_resource(f"browser-use://tasks/{RUN}/steps")
         step = await client.read_resource(f"browser-use://tasks/{RUN}/steps/3")
         preview = await client.read_resource(f"browser-use://tasks/{RUN}/screenshots/2")
+        full = await client.read_resource(f"browser-use://tasks/{RUN}/screenshots/2/full")
         templates = await client.list_resource_templates()
     text = log.contents[0].text  # type: ignore[union-attr]
     assert text.count("\n## Step ") == 7
     assert json.loads(step.contents[0].text)["errors"][0].startswith("Navigation failed")  # type: ignore[union-attr]
     assert preview.contents[0].mime_type == "image/webp"
+    assert base64.b64decode(preview.contents[0].blob)[8:12] == b"WEBP"  # type: ignore[union-attr]
+    full_bytes = base64.b64decode(full.contents[0].blob)  # type: ignore[union-attr]
+    assert full.contents[0].mime_type == "image/png" and full_bytes.startswith(b"\x89PNG")
+    with Image.open(io.BytesIO(full_bytes)) as image:
+        assert image.size == (1920, 1080)
     uris = {t.uri_template for t in templates.resource_templates}
     assert "browser-use://tasks/{task_id}/steps" in uris
     assert "browser-use://tasks/{task_id}/steps/{step}" in uris

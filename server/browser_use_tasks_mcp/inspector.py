@@ -48,7 +48,9 @@ from .untrusted import clean_line
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Resolution = Literal["preview", "full"]
+# `png` is full resolution in one fixed type, for the resource that must declare its mime type.
+Resolution = Literal["preview", "full", "png"]
+_RENDERERS = {"preview": media.make_preview, "full": media.make_full, "png": media.make_png}
 
 URI_PREFIX = "browser-use://tasks"
 RUNNING_TASK_TTL_S = 2.0
@@ -237,8 +239,7 @@ class Inspector:
         cached = self._renders.get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        work = media.make_preview if resolution == "preview" else media.make_full
-        rendered = await anyio.to_thread.run_sync(work, data, limiter=self._cpu)
+        rendered = await anyio.to_thread.run_sync(_RENDERERS[resolution], data, limiter=self._cpu)
         self._renders.put(key, rendered, size=len(rendered.data))
         return rendered
 

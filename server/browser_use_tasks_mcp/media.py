@@ -319,6 +319,17 @@ def make_full(data: bytes, *, max_bytes: int = 5_000_000) -> Rendered:
     )
 
 
+def make_png(data: bytes, *, max_bytes: int = 25_000_000) -> Rendered:
+    """The image at full resolution as lossless PNG, metadata stripped (one fixed type for resources)."""
+    with _open(data) as im:
+        original = _info(im, data)
+        img = _pixels(im)
+    out = _encode(img, "png")
+    if len(out) > max_bytes:
+        raise _too_big(f"the {img.width}×{img.height} image as PNG", max_bytes, "Use the preview instead.")
+    return Rendered(out, "image/png", img.width, img.height, original)
+
+
 # --------------------------------------------------------------------------- GIFs
 
 

@@ -115,7 +115,7 @@ def register_resources(server: MCPServer[Any]) -> None:
     )
     async def screenshot_full(task_id: str, ref: str, ctx: Context[Any, Any]) -> bytes:
         async def work(inspector: Inspector) -> bytes:
-            return (await inspector.image(task_id, ref, "full")).rendered.data
+            return (await inspector.image(task_id, ref, "png")).rendered.data
 
         return await _read(ctx, work)
 
