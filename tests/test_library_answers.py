@@ -46,5 +46,7 @@ async def test_local_source_matches_the_library(run: str) -> None:
     if expected["is_judged"]:
         assert task.judgement is not None
         assert task.judgement.verdict == expected["judgement"]["verdict"]
-    expected_status = "finished" if expected["is_done"] and expected["is_successful"] is not False else "failed"
+    expected_status = (
+        "finished" if expected["is_done"] and expected["is_successful"] is not False else "failed"
+    )
     assert task.status == expected_status
