@@ -1,0 +1,83 @@
+"""A local emulator of the Browser Use Cloud API (v2 and legacy v1) for tests and benchmarks.
+
+    from tests.emulator import run_emulator, FINISHED_TASK
+
+    with run_emulator() as emu:
+        httpx2.get(f"{emu.v2_url}/tasks/{FINISHED_TASK}", headers=emu.v2_headers)
+
+Standalone: ``python -m tests.emulator --port 8765`` prints the base URL and serves.
+"""
+
+from .faults import Fault, FaultSet
+from .requestlog import RequestLog, RequestRecord
+from .seed import (
+    ANCHOR,
+    BACKLOG_TASKS,
+    BIDI_CONTROLS,
+    CREATED_TASK,
+    EXPIRED_SCREENSHOT_TASK,
+    FAILED_TASK,
+    FILES_TASK,
+    FINISHED_TASK,
+    HUNDRED_STEP_TASK,
+    INJECTION_TEXT,
+    LONG_TASK,
+    MANY_TASKS,
+    NAMED_V2_TASKS,
+    NO_SCREENSHOTS_TASK,
+    RECORDED_SESSION,
+    RUNNING_SESSION,
+    RUNNING_TASK,
+    SHARED_SESSION,
+    STOPPED_TASK,
+    UNKNOWN_ID,
+    UNTRUSTED_CONTENT_TASK,
+    V1_GIF_TASK,
+    V1_NO_GIF_TASK,
+    V1_NULL_GIF_TASK,
+    V1_ONLY_TASKS,
+    V1_PAUSED_TASK,
+    V1_UNNUMBERED_SCREENSHOTS_TASK,
+    ZERO_WIDTH,
+    get_seed,
+)
+from .server import DEFAULT_API_KEY, Emulator, run_emulator
+
+__all__ = [
+    "ANCHOR",
+    "BACKLOG_TASKS",
+    "BIDI_CONTROLS",
+    "CREATED_TASK",
+    "DEFAULT_API_KEY",
+    "EXPIRED_SCREENSHOT_TASK",
+    "FAILED_TASK",
+    "FILES_TASK",
+    "FINISHED_TASK",
+    "HUNDRED_STEP_TASK",
+    "INJECTION_TEXT",
+    "LONG_TASK",
+    "MANY_TASKS",
+    "NAMED_V2_TASKS",
+    "NO_SCREENSHOTS_TASK",
+    "RECORDED_SESSION",
+    "RUNNING_SESSION",
+    "RUNNING_TASK",
+    "SHARED_SESSION",
+    "STOPPED_TASK",
+    "UNKNOWN_ID",
+    "UNTRUSTED_CONTENT_TASK",
+    "V1_GIF_TASK",
+    "V1_NO_GIF_TASK",
+    "V1_NULL_GIF_TASK",
+    "V1_ONLY_TASKS",
+    "V1_PAUSED_TASK",
+    "V1_UNNUMBERED_SCREENSHOTS_TASK",
+    "ZERO_WIDTH",
+    "Emulator",
+    "Fault",
+    "FaultSet",
+    "RequestLog",
+    "RequestRecord",
+    "get_seed",
+    "run_emulator",
+]
