@@ -19,7 +19,7 @@ from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, 
 from pydantic import BaseModel, Field
 
 from . import render
-from .errors import TasksError
+from .errors import NotFoundError, TasksError
 from .ids import coerce_int
 from .inspector import GifInfo, Inspector, task_uri
 from .media import Rendered
@@ -209,19 +209,21 @@ def register_tools(server: MCPServer[Any]) -> None:
             blocks: list[ContentBlock] = []
             attachment = None
             if include_screenshot:
-                if found.screenshot is None:
+                # Look the screenshot up by step rather than on the step itself: v1 keeps
+                # screenshots apart from steps, behind their own endpoint.
+                try:
+                    image = await inspector.image(task.id, found.number, resolution)
+                except NotFoundError:
                     text += "\n**Not attached:** this step has no screenshot.\n"
+                except TasksError as exc:
+                    text += f"\n**Not attached:** screenshot of step {found.number}: {exc.message}\n"
                 else:
-                    try:
-                        image = await inspector.image(task.id, found.number, resolution)
-                        attachment = _attachment(image.screenshot, image.rendered, resolution)
-                        blocks.append(_image_block(image.rendered))
-                        text += (
-                            f"\n**Attached:** screenshot of step {found.number} ({resolution}, "
-                            f"{image.rendered.width}×{image.rendered.height}, {len(image.rendered.data) // 1024} KB).\n"
-                        )
-                    except TasksError as exc:
-                        text += f"\n**Not attached:** screenshot of step {found.number}: {exc.message}\n"
+                    attachment = _attachment(image.screenshot, image.rendered, resolution)
+                    blocks.append(_image_block(image.rendered))
+                    text += (
+                        f"\n**Attached:** screenshot of step {found.number} ({resolution}, "
+                        f"{image.rendered.width}×{image.rendered.height}, {len(image.rendered.data) // 1024} KB).\n"
+                    )
             elif found.screenshot is not None:
                 text += (
                     f"\nScreenshot: {render.call('get_step', task_id=task.id, step=found.number, include_screenshot=True)}"
