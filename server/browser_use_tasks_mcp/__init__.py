@@ -1,10 +1,7 @@
 """browser-use-tasks-mcp: an MCP server for inspecting Browser Use agent runs."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("browser-use-tasks-mcp")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0"
+# The single source of the version (pyproject reads it). A literal, not importlib.metadata:
+# that lookup costs ~50 ms on every stdio start-up.
+__version__ = "0.1.0"
 
 SERVER_NAME = "browser-use-tasks"
