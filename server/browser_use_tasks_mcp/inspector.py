@@ -244,9 +244,9 @@ class Inspector:
         return rendered
 
     async def read(self, item: Locatable, *, max_bytes: int, task_id: str | None = None) -> bytes:
-        """Bytes of a screenshot, file or log, cached no longer than its link lives."""
-        key = item.url or f"file:{item.path}"
-        cached = self._bytes.get(key)
+        """Bytes of a screenshot, file or log; downloads are cached no longer than their link lives."""
+        key = item.url
+        cached = self._bytes.get(key) if key else None
         if cached is not None:
             return cached
         try:
@@ -256,9 +256,12 @@ class Inspector:
             if task_id and "expired" in exc.message.lower():
                 self.forget(task_id)
             raise
-        ttl = link_ttl(item.url) if item.url else (DEFAULT_LINK_TTL_S if item.path else None)
-        if ttl is None or ttl > 0:
-            self._bytes.put(key, data, size=len(data), ttl_s=ttl if ttl is not None else DEFAULT_LINK_TTL_S)
+        # Local files are cheap to re-read and may change; only downloads are worth keeping.
+        if key:
+            ttl = link_ttl(key)
+            ttl = DEFAULT_LINK_TTL_S if ttl is None else min(ttl, DEFAULT_LINK_TTL_S * 6)
+            if ttl > 0:
+                self._bytes.put(key, data, size=len(data), ttl_s=ttl)
         return data
 
     # -- GIF -------------------------------------------------------------------------------
