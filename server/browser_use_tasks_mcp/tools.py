@@ -46,6 +46,7 @@ READ_ONLY = ToolAnnotations(
 )
 DEFAULT_MAX_IMAGES = 4
 MAX_WAIT_S = 50.0
+WAIT_SLACK_S = 8.0  # MAX_WAIT_S + WAIT_SLACK_S stays under the 60 s many clients wait
 POLL_INTERVALS_S = (1.0, 1.0, 2.0, 3.0, 5.0)
 MAX_IMAGES = 10
 INLINE_TEXT_CHARS = 20_000
@@ -527,7 +528,10 @@ def register_tools(server: MCPServer[Any]) -> None:
             )
             return _result(render.render_wait(structured), structured)
 
-        return await _guarded(ctx, "wait_for_task", work, deadline_s=budget + 15)
+        # The last poll may still be in flight when the budget runs out: give it the configured
+        # call deadline, but never so much that the whole call outlives a 60 s client timeout.
+        slack = min(WAIT_SLACK_S, _state(ctx).call_deadline_s)
+        return await _guarded(ctx, "wait_for_task", work, deadline_s=budget + slack)
 
 
 def _ref(shot: Screenshot, shots: list[Screenshot]) -> str:
