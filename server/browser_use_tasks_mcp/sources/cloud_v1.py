@@ -46,8 +46,8 @@ class CloudV1Source(TaskSource):
     async def get_status(self, task_id: str) -> TaskStatusInfo:
         body = await self._api.get_json(f"/task/{task_id}/status", not_found=_task_not_found(task_id))
         # v1 answers with a bare JSON string such as "finished".
-        raw = body if isinstance(body, str) else as_str(as_dict(body).get("status"))
-        if raw is None:
+        raw = body if isinstance(body, str) else as_dict(body).get("status")
+        if not isinstance(raw, str) or not raw:
             raise MalformedResponseError(f"The {API_NAME} sent a status of an unexpected shape.")
         return TaskStatusInfo(id=task_id, status=normalize_status(raw), raw_status=raw)
 

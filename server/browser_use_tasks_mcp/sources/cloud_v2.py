@@ -71,7 +71,11 @@ class CloudV2Source(TaskSource):
     async def get_status(self, task_id: str) -> TaskStatusInfo:
         body = await self._api.get_json(f"/tasks/{task_id}/status", not_found=_task_not_found(task_id))
         data = _require_object(body, "task status")
-        raw = as_str(data.get("status"))
+        raw = data.get("status")
+        if not isinstance(raw, str) or not raw:
+            raise MalformedResponseError(
+                "The Browser Use Cloud API v2 sent a task status of an unexpected shape."
+            )
         return TaskStatusInfo(
             id=as_str(data.get("id")) or task_id,
             status=normalize_status(raw),
@@ -91,6 +95,11 @@ class CloudV2Source(TaskSource):
                 )
             params["filterBy"] = _V2_FILTER[status]
         body = _require_object(await self._api.get_json("/tasks", params=params), "task list")
+        if not isinstance(body.get("items"), list):
+            # Not "no tasks": a list without its items is a response we do not understand.
+            raise MalformedResponseError(
+                "The Browser Use Cloud API v2 sent a task list of an unexpected shape."
+            )
         items = [_summary_from_v2(item) for item in as_list(body.get("items")) if isinstance(item, dict)]
         total = as_int(body.get("totalItems"))
         return TaskPage(
