@@ -6,6 +6,8 @@ nothing is configured), connects an MCP client, and prints the text of a few too
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 from typing import Any
 
@@ -20,9 +22,8 @@ def _text(result: Any) -> str:
     return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
 
 
-async def _demo(settings: Settings) -> int:
+async def _demo(settings: Settings, out: io.StringIO) -> int:
     server = build_server(settings)
-    out = sys.stdout
     async with Client(server) as client:
         tools = await client.list_tools()
         print(f"Connected. Tools: {', '.join(t.name for t in tools.tools)}\n", file=out)
@@ -50,4 +51,12 @@ async def _demo(settings: Settings) -> int:
 
 
 def run_demo(settings: Settings) -> int:
-    return anyio.run(_demo, settings)
+    # Collected first and printed after the client has closed, so `demo | head` ends quietly.
+    out = io.StringIO()
+    status = anyio.run(_demo, settings, out)
+    try:
+        sys.stdout.write(out.getvalue())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return status
