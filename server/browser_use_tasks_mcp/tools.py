@@ -225,11 +225,12 @@ def register_tools(server: MCPServer[Any]) -> None:
                         f"\n**Attached:** screenshot of step {found.number} ({resolution}, "
                         f"{image.rendered.width}×{image.rendered.height}, {len(image.rendered.data) // 1024} KB).\n"
                     )
-            elif found.screenshot is not None:
+            elif found.screenshot is not None and found.screenshot.resource_uri:
                 text += (
                     f"\nScreenshot: {render.call('get_step', task_id=task.id, step=found.number, include_screenshot=True)}"
                     f" or resource `{found.screenshot.resource_uri}`.\n"
                 )
+                blocks.append(_link(found.screenshot.resource_uri, f"screenshot step {found.number}", "image/webp"))
             structured = StepResult(
                 task_id=task.id,
                 task_status=task.status,
