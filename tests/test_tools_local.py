@@ -136,6 +136,8 @@ async def test_get_media_lists_recording_and_conversations(runs: Path) -> None:
     assert data is not None
     assert [r["mime_type"] for r in data["recordings"]] == ["video/mp4"]
     assert len(data["conversations"]) == 7
+    step3 = next(c for c in data["conversations"] if c["resource_uri"].endswith("/conversations/3"))
+    assert step3["name"].endswith("_3.txt")
     assert data["gif_resource_uri"] == f"browser-use://tasks/{RUN}/gif"
     assert "## Recordings (1)" in text_of(result)
 
@@ -163,12 +165,14 @@ async def test_resources_steps_log_and_one_step(runs: Path) -> None:
     async with client_for(local_settings(runs)) as client:
         log = await client.read_resource(f"browser-use://tasks/{RUN}/steps")
         step = await client.read_resource(f"browser-use://tasks/{RUN}/steps/3")
+        conversation = await client.read_resource(f"browser-use://tasks/{RUN}/conversations/3")
         preview = await client.read_resource(f"browser-use://tasks/{RUN}/screenshots/2")
         full = await client.read_resource(f"browser-use://tasks/{RUN}/screenshots/2/full")
         templates = await client.list_resource_templates()
     text = log.contents[0].text  # type: ignore[union-attr]
     assert text.count("\n## Step ") == 7
     assert json.loads(step.contents[0].text)["errors"][0].startswith("Navigation failed")  # type: ignore[union-attr]
+    assert "Open the shopping cart" in conversation.contents[0].text  # type: ignore[union-attr]
     assert preview.contents[0].mime_type == "image/webp"
     assert base64.b64decode(preview.contents[0].blob)[8:12] == b"WEBP"  # type: ignore[union-attr]
     full_bytes = base64.b64decode(full.contents[0].blob)  # type: ignore[union-attr]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -417,6 +418,23 @@ class Inspector:
             return text, False
         return text[-LOG_TAIL_CHARS:], True
 
+    async def conversation_text(self, task_id: object, step: object) -> tuple[str, bool]:
+        """What the agent's LLM was sent and answered at one step (local runs), tail-capped."""
+        number = coerce_int(step, what="step", minimum=0, maximum=1_000_000)
+        _, bundle = await self.get_media(task_id)
+        match = next((c for c in bundle.conversations if conversation_step(c.name) == number), None)
+        if match is None:
+            have = sorted(
+                n for n in (conversation_step(c.name) for c in bundle.conversations) if n is not None
+            )
+            listed = ", ".join(str(n) for n in have[:30]) or "none"
+            raise NotFoundError(f"No conversation log for step {number}. Steps with one: {listed}.")
+        data = await self.read(match, max_bytes=MAX_LOG_BYTES)
+        text = data.decode("utf-8", errors="replace")
+        if len(text) <= LOG_TAIL_CHARS:
+            return text, False
+        return text[-LOG_TAIL_CHARS:], True
+
     async def aclose(self) -> None:
         await self.source.aclose()
 
@@ -438,6 +456,12 @@ def _status_of(task: Task) -> TaskStatusInfo:
         cost_usd=task.cost_usd,
         step_count=len(task.steps),
     )
+
+
+def conversation_step(name: str) -> int | None:
+    """browser-use names conversation logs `conversation_<agent id>_<step>.txt`."""
+    match = re.search(r"_(\d+)\.txt$", name)
+    return int(match.group(1)) if match else None
 
 
 def _with_resource_uris(task: Task) -> Task:

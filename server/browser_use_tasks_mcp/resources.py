@@ -93,6 +93,21 @@ def register_resources(server: MCPServer[Any]) -> None:
         return await _read(ctx, work)
 
     @server.resource(
+        "browser-use://tasks/{task_id}/conversations/{step}",
+        name="conversation-log",
+        title="LLM conversation of one step",
+        description="What the agent's LLM was sent and answered at one step, as text (local runs saved with "
+        "save_conversation_path; tail-capped).",
+        mime_type="text/plain",
+    )
+    async def conversation(task_id: str, step: str, ctx: Context[Any, Any]) -> str:
+        async def work(inspector: Inspector) -> str:
+            text, cut = await inspector.conversation_text(task_id, step)
+            return (f"[conversation cut: showing the last {len(text)} characters]\n" if cut else "") + text
+
+        return await _read(ctx, work)
+
+    @server.resource(
         "browser-use://tasks/{task_id}/screenshots/{ref}",
         name="screenshot-preview",
         title="Screenshot preview",

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from . import render
 from .errors import NotFoundError, TasksError
 from .ids import coerce_int
-from .inspector import GifInfo, Inspector, task_uri
+from .inspector import GifInfo, Inspector, conversation_step, task_uri
 from .media import Rendered
 from .models import Screenshot, is_terminal
 from .schemas import (
@@ -230,7 +230,9 @@ def register_tools(server: MCPServer[Any]) -> None:
                     f"\nScreenshot: {render.call('get_step', task_id=task.id, step=found.number, include_screenshot=True)}"
                     f" or resource `{found.screenshot.resource_uri}`.\n"
                 )
-                blocks.append(_link(found.screenshot.resource_uri, f"screenshot step {found.number}", "image/webp"))
+                blocks.append(
+                    _link(found.screenshot.resource_uri, f"screenshot step {found.number}", "image/webp")
+                )
             structured = StepResult(
                 task_id=task.id,
                 task_status=task.status,
@@ -382,6 +384,12 @@ def register_tools(server: MCPServer[Any]) -> None:
             bundle.logs = [
                 log_item.model_copy(update={"resource_uri": task_uri(task.id, "logs")})
                 for log_item in bundle.logs
+            ]
+            bundle.conversations = [
+                c.model_copy(update={"resource_uri": task_uri(task.id, "conversations", step)})
+                if (step := conversation_step(c.name)) is not None
+                else c
+                for c in bundle.conversations
             ]
             structured = MediaResult(
                 task_id=task.id,
