@@ -19,7 +19,7 @@ def test_quickstart_has_one_run_command_and_one_test_command() -> None:
     assert len(commands) == 2
     setup_and_run, tests = commands
     assert "pip install" in setup_and_run and setup_and_run.rstrip().endswith("browser-use-tasks-mcp demo")
-    assert "pytest" in tests
+    assert "pytest" in tests and "npm ci --prefix tests/node" in tests
 
 
 def test_demo_runs_on_the_bundled_runs_without_a_key() -> None:
