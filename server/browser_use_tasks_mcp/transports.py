@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hmac
 import logging
+import signal
+import threading
+from types import FrameType
 from typing import Any
 
 import anyio
@@ -88,8 +91,21 @@ async def serve_http(server: MCPServer[Any], settings: Settings) -> None:
     await uvicorn.Server(config).serve()
 
 
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def run(server: MCPServer[Any], settings: Settings) -> None:
     if settings.transport == "stdio":
         anyio.run(server.run_stdio_async)
-    else:
+        return
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises the signal to the previous
+    # handler; with the default one the process would die by the signal (status -15/143)
+    # after a clean shutdown. A supervisor's SIGTERM is a normal stop: exit with status 0.
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_cleanly) if on_main_thread else None
+    try:
         anyio.run(serve_http, server, settings)
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
