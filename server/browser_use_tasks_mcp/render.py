@@ -8,6 +8,7 @@ to get the rest, so the text stays bounded whatever the task size.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -31,7 +32,7 @@ def when(value: datetime | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    if seconds is None:
+    if seconds is None or not math.isfinite(seconds):
         return "—"
     if seconds < 60:
         return f"{seconds:.1f}s"

@@ -7,6 +7,7 @@ wrong type becomes None, and nothing here raises on a surprising value.
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,15 +41,15 @@ def as_bool(value: Any) -> bool | None:
 
 
 def as_float(value: Any) -> float | None:
+    """A finite number; NaN and infinities (which json.loads accepts) become None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
+    try:
+        if isinstance(value, int | float | str):
+            number = float(value)
+            return number if math.isfinite(number) else None
+    except (ValueError, OverflowError):
+        return None
     return None
 
 
