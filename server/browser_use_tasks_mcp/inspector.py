@@ -8,6 +8,7 @@ worker threads so one big GIF never stalls other calls.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -16,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import anyio.to_thread
@@ -62,6 +62,7 @@ MAX_GIF_FRAMES = 60
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
 MAX_LOG_BYTES = 10 * 1024 * 1024
 LOG_TAIL_CHARS = 60_000
+MEMO_ENTRY_SIZE = 32_000  # a rendering's rough size; the memo holds at most 512
 RECENT_TASKS = 20
 RECENT_TTL_S = 10.0
 TEXT_FILE_SUFFIXES = (".csv", ".json", ".txt", ".md", ".log", ".tsv", ".xml", ".html", ".yaml", ".yml")
@@ -119,6 +120,7 @@ class Inspector:
         self._tasks: ByteLRU[Task] = ByteLRU(task_cache_bytes, clock=clock)
         self._bytes: ByteLRU[bytes] = ByteLRU(media_cache_bytes // 2, clock=clock)
         self._renders: ByteLRU[Any] = ByteLRU(media_cache_bytes // 2, clock=clock)
+        self._memos: ByteLRU[tuple[Task, Any]] = ByteLRU(512 * MEMO_ENTRY_SIZE, clock=clock)
         self._recent: ByteLRU[list[TaskSummary]] = ByteLRU(10_000, clock=clock)
         self._flights = SingleFlight()
         # Image work is CPU-bound: two cores here, so at most two at once.
@@ -435,6 +437,19 @@ class Inspector:
             return text, False
         return text[-LOG_TAIL_CHARS:], True
 
+    def memo(self, task: Task, key: str, build: Callable[[], T]) -> T:
+        """A value derived from this very task object (rendered text, structured result), kept with it.
+
+        Keyed by the object itself, not just its id: a re-fetched task is a new object and
+        gets fresh renderings.
+        """
+        entry = self._memos.get((task.id, key))
+        if entry is not None and entry[0] is task:
+            return entry[1]  # type: ignore[no-any-return]
+        value = build()
+        self._memos.put((task.id, key), (task, value), size=MEMO_ENTRY_SIZE)
+        return value
+
     async def aclose(self) -> None:
         await self.source.aclose()
 
@@ -495,26 +510,33 @@ def pick_frames(shots: Sequence[Screenshot], task: Task, limit: int) -> list[Scr
 
 
 def link_ttl(url: str | None, *, now: float | None = None) -> float | None:
-    """Seconds a presigned URL still lives, from its query (S3 v4 or `Expires`), if it says."""
-    if not url:
+    """Seconds a presigned URL still lives, from its query (S3 v4 or `Expires`), if it says.
+
+    A plain scan of the query, not `parse_qs`: this runs for every screenshot link of every
+    task read, and the values it needs are digits that never need percent-decoding.
+    """
+    if not url or "?" not in url:
         return None
-    query = parse_qs(urlsplit(url).query)
+    wanted: dict[str, str] = {}
+    for pair in url.partition("?")[2].partition("#")[0].split("&"):
+        key, _, value = pair.partition("=")
+        key = key.lower()
+        if key in ("expires", "x-amz-date", "x-amz-expires") and key not in wanted:
+            wanted[key] = value
     current = time.time() if now is None else now
-
-    def first(name: str) -> str | None:
-        for key, values in query.items():
-            if key.lower() == name.lower() and values:
-                return values[0]
-        return None
-
-    expires = first("Expires")
-    if expires and expires.isdigit():
+    expires = wanted.get("expires", "")
+    if expires.isdigit():
         return int(expires) - current
-    amz_date, amz_expires = first("X-Amz-Date"), first("X-Amz-Expires")
-    if amz_date and amz_expires and amz_expires.isdigit():
-        try:
-            signed = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
-        except ValueError:
-            return None
-        return signed + int(amz_expires) - current
+    amz_date, amz_expires = wanted.get("x-amz-date", ""), wanted.get("x-amz-expires", "")
+    if amz_date and amz_expires.isdigit():
+        signed = _amz_timestamp(amz_date)
+        return None if signed is None else signed + int(amz_expires) - current
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _amz_timestamp(value: str) -> float | None:
+    try:
+        return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None

@@ -372,20 +372,28 @@ def assemble_gif(
         raise MediaError(
             f"A GIF needs at least 2 frames but {len(frames)} were given. Show the single screenshot instead."
         )
-    # Downscale while decoding so memory holds small frames, not full screenshots.
-    images = [_decode_fitted(frame.image, max_side) for frame in frames]
-    base_w, base_h = images[0].size
+    base_w, base_h = _decode_fitted(frames[0].image, max_side).size
     for scale, colors in _GIF_STEPS:
         size = (max(16, round(base_w * scale)), max(16, round(base_h * scale)))
-        rendered = [
-            _captioned(ImageOps.pad(img, size, Image.Resampling.LANCZOS, color=_PAD_COLOR), frame.caption)
-            for img, frame in zip(images, frames, strict=True)
-        ]
-        data = _save_gif(rendered, colors, frame_ms)
+        # One frame at a time, decoded, fitted, captioned and reduced to its palette before
+        # the next is read: memory holds small paletted frames, never all the screenshots.
+        paletted = [_gif_frame(frame, size, max_side, colors) for frame in frames]
+        data = _save_gif(paletted, frame_ms)
         if len(data) <= max_bytes:
-            width, height = rendered[0].size
+            width, height = paletted[0].size
             return GifResult(data, _count_frames(data), width, height, frame_ms)
     raise _too_big(f"a GIF of {len(frames)} frames", max_bytes, "Use fewer frames or a larger size budget.")
+
+
+def _gif_frame(frame: Frame, size: tuple[int, int], max_side: int, colors: int) -> Image.Image:
+    fitted = ImageOps.pad(
+        _decode_fitted(frame.image, max_side), size, Image.Resampling.LANCZOS, color=_PAD_COLOR
+    )
+    # One adaptive palette per frame. No dithering: screenshots are flat UI colours, where
+    # dithering adds noise and defeats GIF's LZW compression.
+    return _captioned(fitted, frame.caption).quantize(
+        colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+    )
 
 
 def _decode_fitted(data: bytes, max_side: int) -> Image.Image:
@@ -422,13 +430,7 @@ def _fit_text(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, wid
     return text[:lo].rstrip() + "…"
 
 
-def _save_gif(images: Sequence[Image.Image], colors: int, frame_ms: int) -> bytes:
-    # One adaptive palette per frame. No dithering: screenshots are flat UI colours, where
-    # dithering adds noise and defeats GIF's LZW compression.
-    paletted = [
-        img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        for img in images
-    ]
+def _save_gif(paletted: Sequence[Image.Image], frame_ms: int) -> bytes:
     buf = io.BytesIO()
     first, *rest = paletted
     first.save(buf, "GIF", save_all=True, append_images=rest, duration=frame_ms, loop=0, optimize=True)

@@ -178,6 +178,11 @@ def _steps_section(task: Task) -> list[str]:
         body.append(step_line(step))
         previous = step.number
     lines = [title, fence("\n".join(body), limit=12_000, label="untrusted")]
+    listed = {id(s) for s in chosen}
+    unlisted = [s.number for s in task.steps if s.errors and id(s) not in listed]
+    if unlisted:
+        shown = ", ".join(str(n) for n in unlisted[:40]) + (" …" if len(unlisted) > 40 else "")
+        lines.append(f"**Also with errors (not listed):** {shown}")
     example = next((s.number for s in task.steps if s.errors), task.steps[-1].number)
     lines.append(
         f"Full step: {call('get_step', task_id=task.id, step=example)}. "

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from .models import MediaItem, OutputFile, Screenshot, Step, Task, TaskPage
 
-MAX_STRUCTURED_STEPS = 100
+# Programs get the step summaries a debugger starts from; all steps stay one call away.
+MAX_STRUCTURED_STEPS = 30
 MAX_STRUCTURED_SCREENSHOTS = 200
 
 

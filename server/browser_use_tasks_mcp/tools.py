@@ -23,7 +23,7 @@ from .errors import NotFoundError, TasksError
 from .ids import coerce_int
 from .inspector import GifInfo, Inspector, conversation_step, task_uri
 from .media import Rendered
-from .models import Screenshot, is_terminal
+from .models import Screenshot, Task, is_terminal
 from .schemas import (
     GifResult,
     ImageAttachment,
@@ -171,16 +171,10 @@ def register_tools(server: MCPServer[Any]) -> None:
     async def get_task(task_id: TaskId, ctx: Context[Any, Any]) -> Annotated[CallToolResult, TaskResult]:
         async def work(inspector: Inspector) -> CallToolResult:
             task = await inspector.get_task(task_id)
-            summaries, truncated = summarize_steps(task)
-            structured = TaskResult(
-                task=task.model_copy(update={"steps": []}),
-                step_count=len(task.steps),
-                failing_steps=[s.number for s in task.steps if s.errors],
-                steps=summaries,
-                steps_truncated=truncated,
-                hint=f"get_step(task_id, step) for one step; resource browser-use://tasks/{task.id}/steps for all.",
-            )
-            return _result(render.render_task(task), structured)
+            # A cached task is rendered once: repeated reads cost a lookup, not a re-render.
+            text = inspector.memo(task, "get_task:text", lambda: render.render_task(task))
+            structured = inspector.memo(task, "get_task:structured", lambda: _task_structured(task))
+            return CallToolResult(content=[_text(text)], structured_content=structured)
 
         return await _guarded(ctx, "get_task", work)
 
@@ -541,6 +535,18 @@ def register_tools(server: MCPServer[Any]) -> None:
         # call deadline, but never so much that the whole call outlives a 60 s client timeout.
         slack = min(WAIT_SLACK_S, _state(ctx).call_deadline_s)
         return await _guarded(ctx, "wait_for_task", work, deadline_s=budget + slack)
+
+
+def _task_structured(task: Task) -> dict[str, Any]:
+    summaries, truncated = summarize_steps(task)
+    return TaskResult(
+        task=task.model_copy(update={"steps": []}),
+        step_count=len(task.steps),
+        failing_steps=[s.number for s in task.steps if s.errors],
+        steps=summaries,
+        steps_truncated=truncated,
+        hint=f"get_step(task_id, step) for one step; resource browser-use://tasks/{task.id}/steps for all.",
+    ).model_dump(mode="json")
 
 
 def _ref(shot: Screenshot, shots: list[Screenshot]) -> str:
