@@ -860,6 +860,8 @@ async def run_all(plan: Plan) -> Results:
             await sdk_client_latency(plan, emu, cached, results)
             results.durations_s["SDK client"] = clock() - t
 
+    previews(results)
+
     t = clock()
     await gif_direct(plan, results)
     results.durations_s["GIF direct"] = clock() - t
@@ -890,3 +892,37 @@ async def run_all(plan: Plan) -> Results:
     order = ["start-up", "call latency", "cached read", "concurrency", "context", "GIF", "memory"]
     results.rows.sort(key=lambda r: order.index(r.section) if r.section in order else len(order))
     return results
+
+
+def previews(results: Results) -> None:
+    """Issue 4's budget: bytes of the preview an assistant gets against the original screenshot."""
+    from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
+
+    shots = sorted(BUNDLED_RUNS_DIR.glob("*/screenshots/*.png"))
+    originals = [p.read_bytes() for p in shots]
+    started = time.perf_counter()
+    rendered = [server_media.make_preview(data) for data in originals]
+    per_preview_ms = (time.perf_counter() - started) * MS / max(1, len(rendered))
+    total_in, total_out = sum(map(len, originals)), sum(len(r.data) for r in rendered)
+    largest = max(rendered, key=lambda r: len(r.data))
+    sizes = f"{rendered[0].original.width}×{rendered[0].original.height} → {rendered[0].width}×{rendered[0].height}"
+    results.rows += [
+        Row(
+            "previews",
+            f"preview bytes, {len(shots)} sample screenshots (total)",
+            total_out / 1024,
+            "KiB",
+            baseline=total_in / 1024,
+            ratio=ratio(total_out, total_in),
+            note=f"bundled example runs, PNG originals; {sizes}, WebP",
+        ),
+        Row(
+            "previews",
+            "largest preview",
+            len(largest.data) / 1024,
+            "KiB",
+            goal="≤ 300 KB, long side ≤ 1024 px",
+            met=len(largest.data) <= 300_000 and max(largest.width, largest.height) <= 1024,
+        ),
+        Row("previews", "time per preview", per_preview_ms, "ms"),
+    ]
