@@ -8,6 +8,7 @@ for the reader of a schema.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -20,14 +21,21 @@ SourceKind = Literal["cloud-v2", "cloud-v1", "local"]
 KNOWN_STATUSES = ("created", "running", "paused", "finished", "failed", "stopped")
 TERMINAL_STATUSES = frozenset({"finished", "failed", "stopped"})
 
+_PLAIN_STATUS = re.compile(r"[a-z][a-z_\-]{0,39}")
 _STATUS_ALIASES = {"started": "running", "in_progress": "running", "completed": "finished"}
 
 
 def normalize_status(raw: str | None) -> str:
-    """Map any source's status string into the common vocabulary, keeping unknown ones raw."""
+    """Map any source's status string into the common vocabulary, keeping unknown plain words raw.
+
+    Anything that is not a plain word (control characters, markup, whole sentences) becomes
+    `unknown`: statuses are shown unfenced, in headings.
+    """
     if not raw:
         return "unknown"
     value = str(raw).strip().lower()
+    if not _PLAIN_STATUS.fullmatch(value):
+        return "unknown"
     return _STATUS_ALIASES.get(value, value)
 
 

@@ -7,10 +7,10 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..errors import MalformedResponseError, NotFoundError, TasksError
+from ..errors import InvalidInputError, MalformedResponseError, NotFoundError, TasksError
 from ..fetch import SafeFetcher
 from ..http import ApiTransport
-from ..ids import validate_file_name
+from ..ids import validate_file_name, validate_id
 from ..models import (
     CookieSummary,
     MediaBundle,
@@ -160,7 +160,7 @@ def _cookies(browser_data: Any) -> CookieSummary | None:
 
 def task_from_v1(body: Any) -> Task:
     data = as_dict(body)
-    task_id = as_str(data.get("id"))
+    task_id = _clean_id(data.get("id"))
     if not task_id:
         raise MalformedResponseError(f"The {API_NAME} sent a task of an unexpected shape.")
     raw_status = as_str(data.get("status"))
@@ -197,8 +197,16 @@ def task_from_v1(body: Any) -> Task:
     )
 
 
+def _clean_id(value: Any) -> str | None:
+    """The id the API sent, if it is a safe id: it is shown to the model and used in paths."""
+    try:
+        return validate_id(value) if isinstance(value, str) else None
+    except InvalidInputError:
+        return None
+
+
 def _summary_from_v1(item: dict[str, Any]) -> TaskSummary | None:
-    task_id = as_str(item.get("id"))
+    task_id = _clean_id(item.get("id"))
     if not task_id:
         return None
     raw_status = as_str(item.get("status"))

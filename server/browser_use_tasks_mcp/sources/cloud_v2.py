@@ -77,7 +77,7 @@ class CloudV2Source(TaskSource):
                 "The Browser Use Cloud API v2 sent a task status of an unexpected shape."
             )
         return TaskStatusInfo(
-            id=as_str(data.get("id")) or task_id,
+            id=task_id,
             status=normalize_status(raw),
             raw_status=raw,
             is_success=as_bool(data.get("isSuccess")),
@@ -271,9 +271,9 @@ def _steps_from_v2(raw_steps: list[Any]) -> list[Step]:
 
 def task_from_v2(body: Any) -> Task:
     data = _require_object(body, "task")
-    task_id = as_str(data.get("id"))
+    task_id = _clean_id(data.get("id"))
     if not task_id:
-        raise MalformedResponseError("The Browser Use Cloud API v2 sent a task without an id.")
+        raise MalformedResponseError("The Browser Use Cloud API v2 sent a task without a valid id.")
     raw_status = as_str(data.get("status"))
     return Task(
         id=task_id,
@@ -302,8 +302,16 @@ def task_from_v2(body: Any) -> Task:
     )
 
 
+def _clean_id(value: Any) -> str | None:
+    """The id the API sent, if it is a UUID: it is shown to the model and used in paths."""
+    try:
+        return validate_uuid(value) if isinstance(value, str) else None
+    except InvalidInputError:
+        return None
+
+
 def _summary_from_v2(item: dict[str, Any]) -> TaskSummary | None:
-    task_id = as_str(item.get("id"))
+    task_id = _clean_id(item.get("id"))
     if not task_id:
         return None
     raw_status = as_str(item.get("status"))
