@@ -18,6 +18,7 @@ from . import render
 from .errors import TasksError
 from .inspector import MAX_IMAGE_BYTES, Inspector
 from .tools import AppState
+from .untrusted import sanitize
 
 T = TypeVar("T")
 
@@ -59,7 +60,10 @@ def register_resources(server: MCPServer[Any]) -> None:
         async def work(inspector: Inspector) -> str:
             task, found = await inspector.get_step(task_id, step)
             return json.dumps(
-                {"task_id": task.id, **found.model_dump(mode="json")}, ensure_ascii=False, indent=1
+                # ASCII escapes keep invisible and bidi characters of untrusted text visible as \uXXXX.
+                {"task_id": task.id, **found.model_dump(mode="json")},
+                ensure_ascii=True,
+                indent=1,
             )
 
         return await _read(ctx, work)
@@ -88,7 +92,8 @@ def register_resources(server: MCPServer[Any]) -> None:
     async def logs(task_id: str, ctx: Context[Any, Any]) -> str:
         async def work(inspector: Inspector) -> str:
             text, cut = await inspector.log_text(task_id)
-            return (f"[log cut: showing the last {len(text)} characters]\n" if cut else "") + text
+            # Logs quote pages and the agent: untrusted text, stripped like every tool's text.
+            return (f"[log cut: showing the last {len(text)} characters]\n" if cut else "") + sanitize(text)
 
         return await _read(ctx, work)
 
@@ -103,7 +108,9 @@ def register_resources(server: MCPServer[Any]) -> None:
     async def conversation(task_id: str, step: str, ctx: Context[Any, Any]) -> str:
         async def work(inspector: Inspector) -> str:
             text, cut = await inspector.conversation_text(task_id, step)
-            return (f"[conversation cut: showing the last {len(text)} characters]\n" if cut else "") + text
+            return (
+                f"[conversation cut: showing the last {len(text)} characters]\n" if cut else ""
+            ) + sanitize(text)
 
         return await _read(ctx, work)
 
