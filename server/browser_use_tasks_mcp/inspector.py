@@ -31,7 +31,7 @@ from .errors import (
     NotFoundError,
     TasksError,
 )
-from .ids import coerce_int
+from .ids import coerce_int, validate_file_name
 from .models import (
     KNOWN_STATUSES,
     MediaBundle,
@@ -195,8 +195,8 @@ class Inspector:
         )
 
     async def get_step(self, task_id: object, step: object) -> tuple[Task, Step]:
+        number = coerce_int(step, what="step", minimum=0, maximum=1_000_000)  # refused before any request
         task = await self.get_task(task_id)
-        number = coerce_int(step, what="step", minimum=0, maximum=1_000_000)
         found = task.step(number)
         if found is None:
             span = f"1 to {task.steps[-1].number}" if task.steps else "none: the task has no steps yet"
@@ -392,8 +392,9 @@ class Inspector:
         return task, bundle
 
     async def output_file(self, task_id: object, file: object) -> FileContent:
+        name = validate_file_name(str(file) if file is not None else "")  # refused before any request
         task = await self.get_task(task_id)
-        resolved = await self.source.resolve_output_file(task, str(file) if file is not None else "")
+        resolved = await self.source.resolve_output_file(task, name)
         if not (resolved.download_url or resolved.path):
             raise NotAvailableError(f"The source gave no download link for '{resolved.name}'.")
         locator = _Location(resolved.download_url, resolved.path)

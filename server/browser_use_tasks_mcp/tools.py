@@ -264,10 +264,11 @@ def register_tools(server: MCPServer[Any]) -> None:
         ] = DEFAULT_MAX_IMAGES,
     ) -> Annotated[CallToolResult, ScreenshotsResult]:
         async def work(inspector: Inspector) -> CallToolResult:
+            # Refuse bad step numbers before any request.
+            numbers = {coerce_int(s, what="steps[]", minimum=0, maximum=1_000_000) for s in steps or []}
             task, shots = await inspector.list_screenshots(task_id)
             wanted = shots
             if steps:
-                numbers = {coerce_int(s, what="steps[]", minimum=0, maximum=1_000_000) for s in steps}
                 wanted = [s for s in shots if s.step in numbers]
                 missing = sorted(numbers - {s.step for s in wanted if s.step is not None})
             else:
