@@ -160,7 +160,8 @@ class ApiTransport:
             )
         if status == 403:
             return PermissionDeniedError(
-                f"The {name} refused access (403): this API key may not see this task or project.",
+                f"The {name} refused access (403): this API key may not see this task or project. Check that "
+                "BROWSER_USE_API_KEY belongs to the project that ran the task.",
                 status_code=status,
             )
         if status == 402:
@@ -173,7 +174,9 @@ class ApiTransport:
             return NotFoundError(not_found or f"The {name} has no such resource (404).")
         if status == 422:
             return UpstreamValidationError(
-                f"The {name} rejected the request (422){_validation_detail(detail)}.", status_code=status
+                f"The {name} rejected the request (422){_validation_detail(detail)}. The API may have changed: "
+                "check for a newer browser-use-tasks-mcp.",
+                status_code=status,
             )
         if status == 429:
             return RateLimitError(
@@ -197,7 +200,8 @@ async def _read_capped(response: httpx2.Response, cap: int, api_name: str) -> by
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > cap:
         raise MalformedResponseError(
-            f"The {api_name} sent a response larger than {cap // 2**20} MB; refused."
+            f"The {api_name} sent a response larger than {cap // 2**20} MB; refused. It may be having "
+            "an outage; try again later."
         )
     chunks: list[bytes] = []
     size = 0
@@ -205,7 +209,8 @@ async def _read_capped(response: httpx2.Response, cap: int, api_name: str) -> by
         size += len(chunk)
         if size > cap:
             raise MalformedResponseError(
-                f"The {api_name} sent a response larger than {cap // 2**20} MB; refused."
+                f"The {api_name} sent a response larger than {cap // 2**20} MB; refused. It may be having "
+                "an outage; try again later."
             )
         chunks.append(chunk)
     return b"".join(chunks)
