@@ -129,10 +129,16 @@ class ApiTransport:
             raise UpstreamTimeoutError(
                 f"The {self._api_name} did not answer in time. Try again in a moment."
             ) from None
-        except httpx2.TransportError as exc:
+        except (httpx2.ConnectError, httpx2.ProxyError) as exc:
             raise ConnectionFailedError(
                 f"Could not reach the {self._api_name} ({type(exc).__name__}). Check the network and "
                 "BROWSER_USE_BASE_URL, then try again."
+            ) from None
+        except httpx2.TransportError as exc:
+            # Connected, then the exchange broke (reset mid-body, protocol error).
+            raise ConnectionFailedError(
+                f"The connection to the {self._api_name} broke off mid-answer ({type(exc).__name__}). "
+                "Try again in a moment."
             ) from None
         log.debug(
             "GET %s -> %d (%d bytes)", response.url.copy_with(query=None), response.status_code, len(body)
@@ -232,10 +238,10 @@ def _payment_detail(detail: Any) -> str:
                 f"spent {clean_line(str(detail['spent']), 20)} of cap {clean_line(str(detail['cap']), 20)}"
             )
         if detail.get("message"):
-            parts.append(clean_line(str(detail["message"]), 160))
+            parts.append(clean_line(str(detail["message"]), 160).rstrip("."))
         return ": " + "; ".join(parts) if parts else ""
     if isinstance(detail, str):
-        return ": " + clean_line(detail, 160)
+        return ": " + clean_line(detail, 160).rstrip(".")
     return ""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from .errors import TasksError
 from .models import MediaBundle, MediaItem, OutputFile, Screenshot, Step, Task, TaskPage
@@ -28,7 +28,11 @@ MAX_LISTED = 25
 
 
 def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+    if value is None:
+        return "—"
+    # Naive values are UTC by the sources' contract; aware ones are converted.
+    utc = value if value.tzinfo is None else value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def duration(seconds: float | None) -> str:
