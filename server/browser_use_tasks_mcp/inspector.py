@@ -64,7 +64,7 @@ MAX_LOG_BYTES = 10 * 1024 * 1024
 LOG_TAIL_CHARS = 60_000
 MEMO_ENTRY_SIZE = 32_000  # a rendering's rough size; the memo holds at most 512
 RECENT_TASKS = 20
-RECENT_TTL_S = 10.0
+LISTING_TTL_S = 5.0
 TEXT_FILE_SUFFIXES = (".csv", ".json", ".txt", ".md", ".log", ".tsv", ".xml", ".html", ".yaml", ".yml")
 
 
@@ -121,7 +121,7 @@ class Inspector:
         self._bytes: ByteLRU[bytes] = ByteLRU(media_cache_bytes // 2, clock=clock)
         self._renders: ByteLRU[Any] = ByteLRU(media_cache_bytes // 2, clock=clock)
         self._memos: ByteLRU[tuple[Task, Any]] = ByteLRU(512 * MEMO_ENTRY_SIZE, clock=clock)
-        self._recent: ByteLRU[list[TaskSummary]] = ByteLRU(10_000, clock=clock)
+        self._pages: ByteLRU[TaskPage] = ByteLRU(2 * 1024 * 1024, clock=clock)
         self._flights = SingleFlight()
         # Image work is CPU-bound: two cores here, so at most two at once.
         self._cpu = anyio.CapacityLimiter(2)
@@ -164,15 +164,9 @@ class Inspector:
             return _status_of(cached)
         return await self._flights.run(("status", tid), lambda: self.source.get_status(tid))
 
-    async def recent_tasks(self, limit: int = 20) -> list[TaskSummary]:
-        """The newest tasks, for completions and resource listings; briefly cached."""
-        cached = self._recent.get("recent")
-        if cached is not None:
-            return cached[:limit]
-        page = await self._flights.run(
-            ("recent",), lambda: self.source.list_tasks(status=None, page=1, page_size=RECENT_TASKS)
-        )
-        self._recent.put("recent", page.items, size=len(page.items) + 1, ttl_s=RECENT_TTL_S)
+    async def recent_tasks(self, limit: int = RECENT_TASKS) -> list[TaskSummary]:
+        """The newest tasks, for completions and resource listings: the same query as `list_tasks`."""
+        page = await self.list_tasks(page=1, page_size=RECENT_TASKS)
         return page.items[:limit]
 
     async def list_tasks(
@@ -190,9 +184,17 @@ class Inspector:
                     f"`status` must be one of {', '.join(KNOWN_STATUSES)}; got {clean_line(str(status), 30)!r}."
                 )
         key = ("list", wanted, number, size)
-        return await self._flights.run(
+        cached = self._pages.get(key)
+        if cached is not None:
+            return cached
+        page_ = await self._flights.run(
             key, lambda: self.source.list_tasks(status=wanted, page=number, page_size=size)
         )
+        # Listings change as tasks start and end: kept only briefly, and not at all for local
+        # runs, whose folder is rescanned on every call so a new run shows up at once.
+        if self.source.kind != "local":
+            self._pages.put(key, page_, size=500 * (len(page_.items) + 1), ttl_s=LISTING_TTL_S)
+        return page_
 
     async def get_step(self, task_id: object, step: object) -> tuple[Task, Step]:
         number = coerce_int(step, what="step", minimum=0, maximum=1_000_000)  # refused before any request
