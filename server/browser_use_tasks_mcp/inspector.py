@@ -161,7 +161,7 @@ class Inspector:
         tid = self.source.validate_task_id(task_id)
         cached = self._tasks.get(tid)
         if cached is not None and (cached.terminal or not fresh):
-            return _status_of(cached)
+            return TaskStatusInfo.of(cached)
         return await self._flights.run(("status", tid), lambda: self.source.get_status(tid))
 
     async def recent_tasks(self, limit: int = RECENT_TASKS) -> list[TaskSummary]:
@@ -461,19 +461,6 @@ class Inspector:
 class _Location:
     url: str | None
     path: str | None
-
-
-def _status_of(task: Task) -> TaskStatusInfo:
-    return TaskStatusInfo(
-        id=task.id,
-        status=task.status,
-        raw_status=task.raw_status,
-        is_success=task.is_success,
-        output=task.output,
-        finished_at=task.finished_at,
-        cost_usd=task.cost_usd,
-        step_count=len(task.steps),
-    )
 
 
 def conversation_step(name: str) -> int | None:

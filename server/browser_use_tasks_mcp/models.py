@@ -179,6 +179,20 @@ class TaskStatusInfo(_Model):
     cost_usd: str | None = None
     step_count: int | None = None
 
+    @classmethod
+    def of(cls, task: Task) -> TaskStatusInfo:
+        """The status part of a full task, for sources without a status endpoint and cached tasks."""
+        return cls(
+            id=task.id,
+            status=task.status,
+            raw_status=task.raw_status,
+            is_success=task.is_success,
+            output=task.output,
+            finished_at=task.finished_at,
+            cost_usd=task.cost_usd,
+            step_count=len(task.steps),
+        )
+
 
 class TaskSummary(_Model):
     """One row of a task listing."""

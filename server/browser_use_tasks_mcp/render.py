@@ -30,8 +30,11 @@ MAX_LISTED = 25
 def when(value: datetime | None) -> str:
     if value is None:
         return "—"
-    # Naive values are UTC by the sources' contract; aware ones are converted.
-    utc = value if value.tzinfo is None else value.astimezone(UTC)
+    # Sources hand over UTC (naive means UTC); anything else is converted when it can be.
+    try:
+        utc = value if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        return value.isoformat()
     return utc.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 

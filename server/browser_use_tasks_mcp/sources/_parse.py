@@ -8,22 +8,24 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from ..errors import InvalidInputError
 from ..models import Action
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """ISO 8601 with or without offset (naive means UTC, as the API documents)."""
+    """ISO 8601 with or without offset (naive means UTC, as the API documents), as UTC."""
     if not isinstance(value, str) or not value:
         return None
     text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # unparsable, or out of range once moved to UTC
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def as_str(value: Any) -> str | None:
@@ -90,3 +92,11 @@ def parse_action(raw: Any) -> Action:
 def evaluation_failed(evaluation: str | None) -> bool:
     """browser-use agents start their evaluation of the previous goal with Success/Failed/Unknown."""
     return bool(evaluation) and evaluation.strip().lower().startswith(("fail", "failure", "error"))  # type: ignore[union-attr]
+
+
+def clean_id(value: Any, validate: Callable[[str], str]) -> str | None:
+    """An id the API sent, if `validate` accepts it: it is shown to the model and used in paths."""
+    try:
+        return validate(value) if isinstance(value, str) else None
+    except InvalidInputError:
+        return None

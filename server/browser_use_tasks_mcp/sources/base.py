@@ -49,17 +49,7 @@ class TaskSource(ABC):
 
     async def get_status(self, task_id: str) -> TaskStatusInfo:
         """The cheap status for polling; sources with a status endpoint override this."""
-        task = await self.get_task(task_id)
-        return TaskStatusInfo(
-            id=task.id,
-            status=task.status,
-            raw_status=task.raw_status,
-            is_success=task.is_success,
-            output=task.output,
-            finished_at=task.finished_at,
-            cost_usd=task.cost_usd,
-            step_count=len(task.steps),
-        )
+        return TaskStatusInfo.of(await self.get_task(task_id))
 
     @abstractmethod
     async def list_tasks(self, *, status: str | None, page: int, page_size: int) -> TaskPage:

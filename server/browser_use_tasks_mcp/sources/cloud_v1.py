@@ -7,7 +7,7 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..errors import InvalidInputError, MalformedResponseError, NotFoundError, TasksError
+from ..errors import MalformedResponseError, NotFoundError, TasksError
 from ..fetch import SafeFetcher
 from ..http import ApiTransport
 from ..ids import validate_file_name, validate_id
@@ -24,7 +24,7 @@ from ..models import (
     TaskSummary,
     normalize_status,
 )
-from ._parse import as_dict, as_int, as_list, as_str, evaluation_failed, parse_datetime
+from ._parse import as_dict, as_int, as_list, as_str, clean_id, evaluation_failed, parse_datetime
 from .base import Locatable, TaskSource
 
 API_NAME = "Browser Use Cloud API v1"
@@ -160,7 +160,7 @@ def _cookies(browser_data: Any) -> CookieSummary | None:
 
 def task_from_v1(body: Any) -> Task:
     data = as_dict(body)
-    task_id = _clean_id(data.get("id"))
+    task_id = clean_id(data.get("id"), validate_id)
     if not task_id:
         raise MalformedResponseError(f"The {API_NAME} sent a task of an unexpected shape.")
     raw_status = as_str(data.get("status"))
@@ -197,16 +197,8 @@ def task_from_v1(body: Any) -> Task:
     )
 
 
-def _clean_id(value: Any) -> str | None:
-    """The id the API sent, if it is a safe id: it is shown to the model and used in paths."""
-    try:
-        return validate_id(value) if isinstance(value, str) else None
-    except InvalidInputError:
-        return None
-
-
 def _summary_from_v1(item: dict[str, Any]) -> TaskSummary | None:
-    task_id = _clean_id(item.get("id"))
+    task_id = clean_id(item.get("id"), validate_id)
     if not task_id:
         return None
     raw_status = as_str(item.get("status"))

@@ -32,6 +32,7 @@ from ._parse import (
     as_int,
     as_list,
     as_str,
+    clean_id,
     evaluation_failed,
     parse_action,
     parse_datetime,
@@ -271,7 +272,7 @@ def _steps_from_v2(raw_steps: list[Any]) -> list[Step]:
 
 def task_from_v2(body: Any) -> Task:
     data = _require_object(body, "task")
-    task_id = _clean_id(data.get("id"))
+    task_id = clean_id(data.get("id"), validate_uuid)
     if not task_id:
         raise MalformedResponseError("The Browser Use Cloud API v2 sent a task without a valid id.")
     raw_status = as_str(data.get("status"))
@@ -302,16 +303,8 @@ def task_from_v2(body: Any) -> Task:
     )
 
 
-def _clean_id(value: Any) -> str | None:
-    """The id the API sent, if it is a UUID: it is shown to the model and used in paths."""
-    try:
-        return validate_uuid(value) if isinstance(value, str) else None
-    except InvalidInputError:
-        return None
-
-
 def _summary_from_v2(item: dict[str, Any]) -> TaskSummary | None:
-    task_id = _clean_id(item.get("id"))
+    task_id = clean_id(item.get("id"), validate_uuid)
     if not task_id:
         return None
     raw_status = as_str(item.get("status"))
