@@ -78,7 +78,8 @@ def make_source(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
     base = settings.effective_base_url
     parts = urlsplit(base)
     # Plain http is only ever allowed to the configured API host when it is loopback (tests, proxies).
-    allowed = {parts.netloc} if parts.scheme == "http" and is_loopback_host(parts.hostname) else set()
+    loopback_http = parts.scheme == "http" and is_loopback_host(parts.hostname)
+    allowed = {f"{parts.hostname}:{parts.port or 80}"} if loopback_http else set()
     fetcher = SafeFetcher(client, allowed_http_hosts=allowed, timeout_s=min(20.0, settings.call_deadline_s))
     key = settings.api_key.get_secret_value()
     if settings.effective_api_version == "v1":
@@ -134,28 +135,31 @@ class TasksServer(MCPServer[AppState]):
         ]
 
     async def complete_task_argument(self, ref: Any, argument: Any, context: Any) -> Completion | None:
+        """Recent task ids for `task_id`, step numbers for `step`; nothing rather than an error."""
         if self.state is None:
             return None
-        inspector = self.state.inspector
         prefix = (argument.value or "").strip()
-        if argument.name == "task_id" and _takes_task_id(ref):
-            try:
-                recent = await inspector.recent_tasks()
-            except TasksError:
-                return Completion(values=[])
-            values = [t.id for t in recent if t.id.startswith(prefix)]
-            return Completion(
-                values=values[:MAX_COMPLETIONS], total=len(values), has_more=len(values) > MAX_COMPLETIONS
-            )
-        if argument.name == "step" and context is not None and (context.arguments or {}).get("task_id"):
-            try:
-                task = await inspector.get_task(context.arguments["task_id"])
-            except TasksError:
-                return Completion(values=[])
-            numbers = [str(s.number) for s in task.steps if str(s.number).startswith(prefix)]
-            return Completion(
-                values=numbers[:MAX_COMPLETIONS], total=len(numbers), has_more=len(numbers) > MAX_COMPLETIONS
-            )
+        try:
+            # Completions are typed interactively: answer fast or not at all.
+            with anyio.fail_after(min(10.0, self.state.call_deadline_s)):
+                values = await self._candidates(ref, argument.name, context)
+        except (TasksError, TimeoutError):
+            return Completion(values=[])
+        if values is None:
+            return None
+        matching = [v for v in values if v.startswith(prefix)]
+        return Completion(
+            values=matching[:MAX_COMPLETIONS], total=len(matching), has_more=len(matching) > MAX_COMPLETIONS
+        )
+
+    async def _candidates(self, ref: Any, name: str, context: Any) -> list[str] | None:
+        assert self.state is not None
+        inspector = self.state.inspector
+        if name == "task_id" and _takes_task_id(ref):
+            return [t.id for t in await inspector.recent_tasks()]
+        task_id = (context.arguments or {}).get("task_id") if context is not None else None
+        if name == "step" and task_id:
+            return [str(s.number) for s in (await inspector.get_task(task_id)).steps]
         return None
 
 

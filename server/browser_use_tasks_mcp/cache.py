@@ -56,10 +56,10 @@ class ByteLRU(Generic[V]):
         return entry.value
 
     def put(self, key: Hashable, value: V, *, size: int, ttl_s: float | None = None) -> None:
+        if key in self._entries:
+            self._drop(key)  # even when the new value is not kept: the old one is stale
         if size > self.max_bytes:
             return  # larger than the whole cache: not worth evicting everything for
-        if key in self._entries:
-            self._drop(key)
         expires_at = None if ttl_s is None else self._clock() + ttl_s
         self._entries[key] = _Entry(value, size, expires_at)
         self._size += size

@@ -35,6 +35,13 @@ async def _check(settings: Settings) -> int:
         except TasksError as exc:
             print(f"FAIL: {exc.title}: {exc.message}", file=out)
             return 1
+        except TimeoutError:
+            print(
+                f"FAIL: no answer within {settings.call_deadline_s:.0f}s. The API is slow or unreachable; "
+                "try again, or raise BROWSER_USE_CALL_DEADLINE.",
+                file=out,
+            )
+            return 1
         finally:
             await source.aclose()
         total = page.total_items if page.total_items is not None else len(page.items)

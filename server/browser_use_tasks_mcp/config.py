@@ -7,6 +7,7 @@ shows it.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,6 +20,7 @@ Transport = Literal["stdio", "sse", "streamable-http"]
 SourceChoice = Literal["auto", "cloud", "local"]
 ApiVersion = Literal["v1", "v2"]
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_BASE_URLS: dict[ApiVersion, str] = {
     "v2": "https://api.browser-use.com/api/v2",
     "v1": "https://api.browser-use.com/api/v1",
@@ -72,7 +74,8 @@ class Settings:
 
     @property
     def effective_source(self) -> Literal["cloud", "local"]:
-        """`auto`: a key or an explicit base URL means the cloud, otherwise local runs."""
+        """`auto`: a runs folder means local runs; else a key or a base URL means the cloud; else the
+        bundled example runs."""
         if self.source != "auto":
             return self.source
         if self.runs_dir is not None:
@@ -98,8 +101,12 @@ class Settings:
                 )
         if self.api_version not in (None, "v1", "v2"):
             raise ConfigError("BROWSER_USE_API_VERSION must be v1 or v2.")
-        if self.request_timeout_s <= 0 or self.call_deadline_s <= 0:
+        if not all(math.isfinite(t) and t > 0 for t in (self.request_timeout_s, self.call_deadline_s)):
             raise ConfigError("Timeouts must be positive numbers of seconds.")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise ConfigError(
+                f"The log level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}."
+            )
         if self.transport != "stdio" and not is_loopback_host(self.host) and not self.auth_token:
             raise ConfigError(
                 f"Refusing to serve HTTP on non-loopback address {self.host} without an auth token. "

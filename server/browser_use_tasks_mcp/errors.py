@@ -34,6 +34,10 @@ class NotFoundError(TasksError):
     title = "Not found"
 
 
+class NoScreenshotError(NotFoundError):
+    """The task has no screenshot for that step (as opposed to one that could not be read)."""
+
+
 class NotAvailableError(TasksError):
     """The thing exists but cannot be had now (running task, GIF with too few frames, …)."""
 
@@ -50,6 +54,11 @@ class FetchRefusedError(TasksError):
     """The safe fetcher refused a download (scheme, host, size, type, expiry)."""
 
     title = "Download refused"
+
+    def __init__(self, message: str, *, expired: bool = False) -> None:
+        super().__init__(message)
+        # A presigned link that has expired: a fresh read of the task gives a fresh one.
+        self.expired = expired
 
 
 class MediaError(TasksError):

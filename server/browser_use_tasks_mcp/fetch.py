@@ -18,12 +18,14 @@ include a response body.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import socket
+import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -115,21 +117,47 @@ def _host_key(entry: str) -> tuple[str, int]:
     return parts.hostname.lower(), parts.port
 
 
+_EXPIRY_KEYS = frozenset({"expires", "x-amz-date", "x-amz-expires", "x-goog-date", "x-goog-expires"})
+
+
+def link_ttl(url: str | None, *, now: float | None = None) -> float | None:
+    """Seconds a presigned URL still lives, from its query (S3 v4 or `Expires`), if it says.
+
+    A plain scan of the query, not `parse_qs`: this runs for every screenshot link of every
+    task read, and the values it needs are digits that never need percent-decoding.
+    """
+    if not url or "?" not in url:
+        return None
+    wanted: dict[str, str] = {}
+    for pair in url.partition("?")[2].partition("#")[0].split("&"):
+        key, _, value = pair.partition("=")
+        key = key.lower()
+        if key in _EXPIRY_KEYS and key not in wanted:
+            wanted[key] = value
+    current = time.time() if now is None else now
+    expires = wanted.get("expires", "")
+    if expires.isdigit():
+        return int(expires) - current
+    for vendor in ("amz", "goog"):  # S3 SigV4 and Google Cloud Storage V4
+        signed_at, lifetime = wanted.get(f"x-{vendor}-date", ""), wanted.get(f"x-{vendor}-expires", "")
+        if signed_at and lifetime.isdigit():
+            signed = _amz_timestamp(signed_at)
+            return None if signed is None else signed + int(lifetime) - current
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _amz_timestamp(value: str) -> float | None:
+    try:
+        return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+
+
 def _signed_link_expired(url: httpx2.URL) -> bool:
     """Whether the link's own signature parameters say it has expired (S3, GCS, SigV2)."""
-    params = {key.lower(): value for key, value in url.params.multi_items()}
-    now = datetime.now(UTC)
-    try:
-        for vendor in ("amz", "goog"):
-            signed, lifetime = params.get(f"x-{vendor}-date"), params.get(f"x-{vendor}-expires")
-            if signed and lifetime:
-                start = datetime.strptime(signed, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-                return start + timedelta(seconds=int(lifetime)) < now
-        if "expires" in params:  # SigV2 / CloudFront: an absolute epoch time
-            return datetime.fromtimestamp(int(params["expires"]), UTC) < now
-    except (ValueError, OverflowError, OSError):
-        return False
-    return False
+    ttl = link_ttl(str(url))
+    return ttl is not None and ttl < 0
 
 
 class SafeFetcher:
@@ -357,6 +385,7 @@ class SafeFetcher:
                     "work for a short time), so nothing was downloaded. Call the tool again to get "
                     "a fresh link and fetch it right away.",
                     str(url),
+                    expired=True,
                 )
         if status >= 500:
             hint = "The file server had a problem; try again in a moment."
@@ -380,9 +409,9 @@ class SafeFetcher:
         )
 
     @staticmethod
-    def _refuse(message: str, url: str) -> FetchRefusedError:
+    def _refuse(message: str, url: str, *, expired: bool = False) -> FetchRefusedError:
         logger.info("fetch refused for %s: %s", redact_url(url), message)
-        return FetchRefusedError(message)
+        return FetchRefusedError(message, expired=expired)
 
 
 def _check_type(data: bytes, mime: str | None, expect: str, url: str) -> None:

@@ -134,8 +134,8 @@ class ApiTransport:
                 f"Could not reach the {self._api_name} ({type(exc).__name__}). Check the network and "
                 "BROWSER_USE_BASE_URL, then try again."
             ) from None
-        except httpx2.TransportError as exc:
-            # Connected, then the exchange broke (reset mid-body, protocol error).
+        except (httpx2.TransportError, httpx2.DecodingError) as exc:
+            # Connected, then the exchange broke (reset mid-body, protocol error, bad encoding).
             raise ConnectionFailedError(
                 f"The connection to the {self._api_name} broke off mid-answer ({type(exc).__name__}). "
                 "Try again in a moment."
@@ -147,7 +147,7 @@ class ApiTransport:
             raise self._error_for(response, body, not_found)
         try:
             return json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
             raise MalformedResponseError(
                 f"The {self._api_name} answered with something that is not JSON "
                 f"(content type {clean_line(response.headers.get('content-type', 'unknown'), 40)}). "

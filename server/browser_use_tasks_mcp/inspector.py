@@ -8,14 +8,12 @@ worker threads so one big GIF never stalls other calls.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import anyio
@@ -27,10 +25,12 @@ from .errors import (
     FetchRefusedError,
     InvalidInputError,
     MediaError,
+    NoScreenshotError,
     NotAvailableError,
     NotFoundError,
     TasksError,
 )
+from .fetch import link_ttl
 from .ids import coerce_int, validate_file_name
 from .models import (
     KNOWN_STATUSES,
@@ -61,6 +61,7 @@ DEFAULT_LINK_TTL_S = 300.0
 MAX_GIF_FRAMES = 60
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
 MAX_LOG_BYTES = 10 * 1024 * 1024
+MAX_FILE_BYTES = 25 * 1024 * 1024
 LOG_TAIL_CHARS = 60_000
 MEMO_ENTRY_SIZE = 32_000  # a rendering's rough size; the memo holds at most 512
 RECENT_TASKS = 20
@@ -101,7 +102,7 @@ class ImageResult:
 class FileContent:
     task_id: str
     file: OutputFile
-    data: bytes
+    data: bytes | None  # None: too large to pass through MCP; `file` says where it is
     mime_type: str | None
     is_text: bool
 
@@ -121,6 +122,7 @@ class Inspector:
         self._bytes: ByteLRU[bytes] = ByteLRU(media_cache_bytes // 2, clock=clock)
         self._renders: ByteLRU[Any] = ByteLRU(media_cache_bytes // 2, clock=clock)
         self._memos: ByteLRU[tuple[Task, Any]] = ByteLRU(512 * MEMO_ENTRY_SIZE, clock=clock)
+        self._shots: ByteLRU[list[Screenshot]] = ByteLRU(4 * 1024 * 1024, clock=clock)
         self._pages: ByteLRU[TaskPage] = ByteLRU(2 * 1024 * 1024, clock=clock)
         self._flights = SingleFlight()
         # Image work is CPU-bound: two cores here, so at most two at once.
@@ -156,11 +158,11 @@ class Inspector:
         """Drop a cached task, e.g. after one of its links turned out to have expired."""
         self._tasks.pop(task_id)
 
-    async def get_status(self, task_id: object, *, fresh: bool = False) -> TaskStatusInfo:
-        """The cheap status; a cached finished task answers without a request."""
+    async def get_status(self, task_id: object) -> TaskStatusInfo:
+        """The cheap status, always fresh unless the task is cached as finished (it cannot change)."""
         tid = self.source.validate_task_id(task_id)
         cached = self._tasks.get(tid)
-        if cached is not None and (cached.terminal or not fresh):
+        if cached is not None and cached.terminal:
             return TaskStatusInfo.of(cached)
         return await self._flights.run(("status", tid), lambda: self.source.get_status(tid))
 
@@ -210,7 +212,15 @@ class Inspector:
     async def list_screenshots(self, task_id: object) -> tuple[Task, list[Screenshot]]:
         task = await self.get_task(task_id)
         if self.source.kind == "cloud-v1":
-            shots = await self._flights.run(("shots", task.id), lambda: self.source.list_screenshots(task))
+            # v1 lists screenshots behind their own endpoint: keep the list as long as the task.
+            shots = self._shots.get(task.id)
+            if shots is None:
+                shots = await self._flights.run(
+                    ("shots", task.id), lambda: self.source.list_screenshots(task)
+                )
+                ttl = self._task_ttl(task)
+                if ttl is None or ttl > 0:
+                    self._shots.put(task.id, shots, size=300 * (len(shots) + 1), ttl_s=ttl)
         else:
             shots = await self.source.list_screenshots(task)
         return task, [
@@ -230,7 +240,7 @@ class Inspector:
                 if shot.step == number:
                     return shot
         have = ", ".join(screenshot_ref(s, i) for i, s in enumerate(shots[:20])) or "none"
-        raise NotFoundError(f"No screenshot '{clean_line(text, 20)}' for this task. Screenshots: {have}.")
+        raise NoScreenshotError(f"No screenshot '{clean_line(text, 20)}' for this task. Screenshots: {have}.")
 
     async def image(self, task_id: object, ref: str | int, resolution: Resolution = "preview") -> ImageResult:
         task, shots = await self.list_screenshots(task_id)
@@ -258,7 +268,7 @@ class Inspector:
             async with self._downloads:
                 data = await self.source.read_bytes(item, max_bytes=max_bytes)
         except FetchRefusedError as exc:
-            if task_id and "expired" in exc.message.lower():
+            if task_id and exc.expired:
                 self.forget(task_id)
             raise
         # Local files are cheap to re-read and may change; only downloads are worth keeping.
@@ -273,7 +283,8 @@ class Inspector:
 
     async def gif(self, task_id: object) -> tuple[GifInfo, bytes]:
         task = await self.get_task(task_id)
-        key = ("gif", task.id)
+        # Keyed by what the GIF is made of too: a local run that grew gets a new one.
+        key = ("gif", task.id, len(task.steps), task.finished_at)
         cached = self._renders.get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
@@ -399,8 +410,10 @@ class Inspector:
         resolved = await self.source.resolve_output_file(task, name)
         if not (resolved.download_url or resolved.path):
             raise NotAvailableError(f"The source gave no download link for '{resolved.name}'.")
+        if resolved.size_bytes is not None and resolved.size_bytes > MAX_FILE_BYTES:
+            return FileContent(task.id, resolved, None, resolved.mime_type, False)
         locator = _Location(resolved.download_url, resolved.path)
-        data = await self.read(locator, max_bytes=MAX_IMAGE_BYTES, task_id=task.id)
+        data = await self.read(locator, max_bytes=MAX_FILE_BYTES, task_id=task.id)
         sniffed = media.sniff_mime(data)
         is_text = resolved.name.lower().endswith(TEXT_FILE_SUFFIXES) and b"\x00" not in data[:8192]
         if sniffed and not sniffed.startswith(("text/", "application/json")):
@@ -497,36 +510,3 @@ def pick_frames(shots: Sequence[Screenshot], task: Task, limit: int) -> list[Scr
         stride = len(shots) / (spare + 1)
         keep |= {min(len(shots) - 1, round(stride * (k + 1))) for k in range(spare)}
     return [shots[i] for i in sorted(keep)][:limit]
-
-
-def link_ttl(url: str | None, *, now: float | None = None) -> float | None:
-    """Seconds a presigned URL still lives, from its query (S3 v4 or `Expires`), if it says.
-
-    A plain scan of the query, not `parse_qs`: this runs for every screenshot link of every
-    task read, and the values it needs are digits that never need percent-decoding.
-    """
-    if not url or "?" not in url:
-        return None
-    wanted: dict[str, str] = {}
-    for pair in url.partition("?")[2].partition("#")[0].split("&"):
-        key, _, value = pair.partition("=")
-        key = key.lower()
-        if key in ("expires", "x-amz-date", "x-amz-expires") and key not in wanted:
-            wanted[key] = value
-    current = time.time() if now is None else now
-    expires = wanted.get("expires", "")
-    if expires.isdigit():
-        return int(expires) - current
-    amz_date, amz_expires = wanted.get("x-amz-date", ""), wanted.get("x-amz-expires", "")
-    if amz_date and amz_expires.isdigit():
-        signed = _amz_timestamp(amz_date)
-        return None if signed is None else signed + int(amz_expires) - current
-    return None
-
-
-@functools.lru_cache(maxsize=256)
-def _amz_timestamp(value: str) -> float | None:
-    try:
-        return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
-    except ValueError:
-        return None

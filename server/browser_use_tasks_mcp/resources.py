@@ -15,7 +15,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 
 from . import render
-from .errors import TasksError
+from .errors import NotAvailableError, TasksError
 from .inspector import MAX_IMAGE_BYTES, Inspector
 from .tools import AppState
 from .untrusted import sanitize
@@ -150,6 +150,11 @@ def register_resources(server: MCPServer[Any]) -> None:
     )
     async def output_file(task_id: str, name: str, ctx: Context[Any, Any]) -> bytes:
         async def work(inspector: Inspector) -> bytes:
-            return (await inspector.output_file(task_id, name)).data
+            content = await inspector.output_file(task_id, name)
+            if content.data is None:
+                raise NotAvailableError(
+                    f"'{content.file.name}' is too large to pass through MCP; get_output_file says where it is."
+                )
+            return content.data
 
         return await _read(ctx, work)

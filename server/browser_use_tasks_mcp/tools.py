@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
@@ -19,9 +20,9 @@ from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, 
 from pydantic import BaseModel, Field
 
 from . import render
-from .errors import NotFoundError, TasksError
+from .errors import NoScreenshotError, TasksError
 from .ids import coerce_int
-from .inspector import GifInfo, Inspector, conversation_step, task_uri
+from .inspector import MAX_FILE_BYTES, GifInfo, Inspector, conversation_step, screenshot_ref, task_uri
 from .media import Rendered
 from .models import Screenshot, Task, is_terminal
 from .schemas import (
@@ -37,7 +38,7 @@ from .schemas import (
     TaskResult,
     summarize_steps,
 )
-from .untrusted import clean_line, fence, sanitize, truncate
+from .untrusted import clean_line, code, fence, inline, sanitize, truncate
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +209,7 @@ def register_tools(server: MCPServer[Any]) -> None:
                 # screenshots apart from steps, behind their own endpoint.
                 try:
                     image = await inspector.image(task.id, found.number, resolution)
-                except NotFoundError:
+                except NoScreenshotError:
                     text += "\n**Not attached:** this step has no screenshot.\n"
                 except TasksError as exc:
                     text += f"\n**Not attached:** screenshot of step {found.number}: {exc.message}\n"
@@ -280,7 +281,9 @@ def register_tools(server: MCPServer[Any]) -> None:
                 limit = min(max(1, max_images), MAX_IMAGES)
                 for shot in wanted[:limit]:
                     try:
-                        image = await inspector.image(task.id, _ref(shot, shots), resolution)
+                        image = await inspector.image(
+                            task.id, screenshot_ref(shot, shots.index(shot)), resolution
+                        )
                     except TasksError as exc:
                         skipped.append(SkippedImage(step=shot.step, reason=exc.message))
                         continue
@@ -446,28 +449,36 @@ def register_tools(server: MCPServer[Any]) -> None:
     ) -> Annotated[CallToolResult, OutputFileResult]:
         async def work(inspector: Inspector) -> CallToolResult:
             content = await inspector.output_file(task_id, file)
-            uri = task_uri(content.task_id, "files", content.file.name)
-            size = len(content.data)
+            # The name is the source's: percent-encoded in the URI, shown as a safe code span.
+            uri = task_uri(content.task_id, "files", quote(content.file.name, safe=""))
+            name = clean_line(content.file.name, 100)
+            lines = [f"# Output file {inline(name)} of task {content.task_id}"]
+            blocks: list[ContentBlock] = []
             text_value: str | None = None
             truncated = False
-            if content.is_text:
-                decoded = sanitize(content.data.decode("utf-8", errors="replace"))
-                truncated = len(decoded) > INLINE_TEXT_CHARS
-                text_value = truncate(decoded, INLINE_TEXT_CHARS) if truncated else decoded
-            lines = [
-                f"# Output file {clean_line(content.file.name, 100)} of task {content.task_id}",
-                f"**Size:** {size} bytes · **Type:** {content.mime_type or 'unknown'}",
-            ]
-            blocks: list[ContentBlock] = []
-            if text_value is not None:
-                lines += ["", render.UNTRUSTED_NOTE, fence(text_value, limit=INLINE_TEXT_CHARS + 10)]
-                if truncated:
-                    lines.append(
-                        f"_Cut at {INLINE_TEXT_CHARS} characters of {len(decoded)}; read resource `{uri}` for all of it._"
-                    )
+            if content.data is None:
+                size = content.file.size_bytes or 0
+                where = content.file.download_url or content.file.path
+                lines += [
+                    f"**Size:** {size} bytes · **Type:** {content.mime_type or 'unknown'}",
+                    f"Too large to pass through MCP (over {MAX_FILE_BYTES // 2**20} MB). It is at {code(where, 400)}.",
+                ]
             else:
-                lines.append(f"Binary or large file: read resource `{uri}`.")
-                blocks.append(_link(uri, content.file.name, content.mime_type, size))
+                size = len(content.data)
+                lines.append(f"**Size:** {size} bytes · **Type:** {content.mime_type or 'unknown'}")
+                if content.is_text:
+                    decoded = sanitize(content.data.decode("utf-8", errors="replace"))
+                    truncated = len(decoded) > INLINE_TEXT_CHARS
+                    text_value = truncate(decoded, INLINE_TEXT_CHARS) if truncated else decoded
+                    lines += ["", render.UNTRUSTED_NOTE, fence(text_value, limit=INLINE_TEXT_CHARS + 10)]
+                    if truncated:
+                        lines.append(
+                            f"_Cut at {INLINE_TEXT_CHARS} characters of {len(decoded)}; "
+                            f"read resource {code(uri, 400)} for all of it._"
+                        )
+                else:
+                    lines.append(f"Binary file: read resource {code(uri, 400)}.")
+                    blocks.append(_link(uri, name, content.mime_type, size))
             structured = OutputFileResult(
                 task_id=content.task_id,
                 file=content.file,
@@ -508,7 +519,7 @@ def register_tools(server: MCPServer[Any]) -> None:
             started = anyio.current_time()
             polls = 0
             while True:
-                status = await inspector.get_status(task_id, fresh=True)
+                status = await inspector.get_status(task_id)
                 waited = anyio.current_time() - started
                 polls += 1
                 steps = f", {status.step_count} steps" if status.step_count is not None else ""
@@ -548,10 +559,6 @@ def _task_structured(task: Task) -> dict[str, Any]:
         steps_truncated=truncated,
         hint=f"get_step(task_id, step) for one step; resource browser-use://tasks/{task.id}/steps for all.",
     ).model_dump(mode="json")
-
-
-def _ref(shot: Screenshot, shots: list[Screenshot]) -> str:
-    return str(shot.step) if shot.step is not None else f"capture-{shots.index(shot) + 1}"
 
 
 def _gif_text(info: GifInfo, previews: list[str]) -> str:

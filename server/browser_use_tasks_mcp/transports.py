@@ -83,7 +83,10 @@ async def serve_http(server: MCPServer[Any], settings: Settings) -> None:
         http_app(server, settings),
         host=settings.host,
         port=settings.port,
-        log_level=settings.log_level.lower() if settings.log_level.lower() != "warning" else "warning",
+        log_level=settings.log_level.lower(),
+        # No logging config of uvicorn's own: its records then go through our handler and its
+        # redacting filter like every other logger's.
+        log_config=None,
         access_log=False,
         timeout_graceful_shutdown=1,
         lifespan="on",

@@ -52,3 +52,22 @@ def fence(text: str, *, limit: int = 2000, label: str = "untrusted") -> str:
     longest = max((len(m) for m in _BACKTICK_RUN.findall(body)), default=0)
     ticks = "`" * max(3, longest + 1)
     return f"{ticks}{label}\n{body}\n{ticks}"
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>!#|~])")
+
+
+def inline(text: str | None, limit: int = 200) -> str:
+    """One line of untrusted prose, safe inline in markdown: no emphasis, links, images or HTML."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", clean_line(text, limit))
+
+
+def code(text: str | None, limit: int = 200) -> str:
+    """Untrusted text (a URL, a path, a name) as an inline code span it cannot break out of."""
+    flat = clean_line(text, limit)
+    if not flat:
+        return "``"
+    longest = max((len(m) for m in _BACKTICK_RUN.findall(flat)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{ticks}{pad}{flat}{pad}{ticks}"

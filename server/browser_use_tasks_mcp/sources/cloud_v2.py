@@ -288,7 +288,7 @@ def task_from_v2(body: Any) -> Task:
         cost_usd=as_str(data.get("cost")),
         llm=as_str(data.get("llm")),
         browser_use_version=as_str(data.get("browserUseVersion")),
-        session_id=as_str(data.get("sessionId")),
+        session_id=clean_id(data.get("sessionId"), validate_uuid),
         created_at=parse_datetime(data.get("createdAt")),
         started_at=parse_datetime(data.get("startedAt")),
         finished_at=parse_datetime(data.get("finishedAt")),

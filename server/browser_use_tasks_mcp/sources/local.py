@@ -966,6 +966,11 @@ class LocalRunsSource(TaskSource):
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 raise FetchRefusedError(f"Refused to read {rel}: it is not a regular file.")
+            # O_NOFOLLOW guards only the last component: a folder swapped for a symlink between
+            # resolve() and open() would be followed. Where the OS says what was opened, check it.
+            opened = Path(f"/proc/self/fd/{handle.fileno()}")
+            if opened.is_symlink() and not _inside(Path(os.readlink(opened)), root):
+                raise FetchRefusedError(f"Refused to read {rel}: it resolves outside the runs folder.")
             data = handle.read(max_bytes + 1)
         if len(data) > max_bytes:
             raise FetchRefusedError(f"Refused to read {rel}: it grew beyond the {max_bytes}-byte limit.")
