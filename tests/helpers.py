@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +79,51 @@ async def call_error(client: Client, name: str, args: dict[str, Any]) -> str:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, indent=1, sort_keys=True, default=str)
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any BROWSER_USE_* setting, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROWSER_USE_")}
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server_process(
+    *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """The console script serving over HTTP on a free loopback port, until the block ends."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "browser_use_tasks_mcp", "--port", str(port), *args],
+        env=env if env is not None else server_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    process.stderr.read().decode() if process.stderr else "server did not start"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        yield port, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -17,13 +17,10 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import anyio
@@ -32,7 +29,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.emulator import MANY_TASKS, RUNNING_TASK, Emulator, RequestRecord
-from tests.helpers import client_for, cloud_settings, text_of
+from tests.helpers import client_for, cloud_settings, server_process, text_of
 
 pytestmark = pytest.mark.anyio
 SLOW_S = 5.0
@@ -258,50 +255,14 @@ async def test_stdin_closed_with_a_slow_call_in_flight_ends_the_process(fresh_em
             process.wait()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def http_process(env: dict[str, str], *args: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "browser_use_tasks_mcp",
-            "--transport",
-            "streamable-http",
-            "--port",
-            str(port),
-            *args,
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "no server")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        yield port, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
 async def test_sigterm_stops_an_http_server_cleanly_with_a_call_in_flight(fresh_emulator: Emulator) -> None:
     path = slow(fresh_emulator, MANY_TASKS[70])
-    with http_process(cloud_env(fresh_emulator), "--log-level", "DEBUG") as (port, process):
+    with server_process(
+        "--transport", "streamable-http", "--log-level", "DEBUG", env=cloud_env(fresh_emulator)
+    ) as (
+        port,
+        process,
+    ):
         async with Client(f"http://127.0.0.1:{port}/mcp") as client:
             done = await client.call_tool("get_task", {"task_id": MANY_TASKS[71]})
             assert not done.is_error, text_of(done)

@@ -15,13 +15,9 @@ Latency figures are printed (run with -s to see them).
 from __future__ import annotations
 
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import anyio
@@ -31,7 +27,7 @@ from mcp.client.stdio import StdioServerParameters
 
 from browser_use_tasks_mcp.app import HTTP_LIMITS
 from tests.emulator import MANY_TASKS, Emulator
-from tests.helpers import text_of
+from tests.helpers import server_process, text_of
 
 pytestmark = pytest.mark.anyio
 CALLS = 200
@@ -47,49 +43,6 @@ def cloud_env(emu: Emulator) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROWSER_USE_")}
     env.update(BROWSER_USE_API_KEY=emu.api_key, BROWSER_USE_BASE_URL=emu.v2_url)
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def http_server(env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "browser_use_tasks_mcp",
-            "--transport",
-            "streamable-http",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "no server")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def requests_for_load() -> list[tuple[str, dict[str, Any]]]:
@@ -165,7 +118,8 @@ def slow_task_endpoints(emu: Emulator) -> None:
 
 async def test_200_concurrent_calls_over_one_streamable_http_session(fresh_emulator: Emulator) -> None:
     slow_task_endpoints(fresh_emulator)
-    with http_server(cloud_env(fresh_emulator)) as url:
+    with server_process("--transport", "streamable-http", env=cloud_env(fresh_emulator)) as (port, _):
+        url = f"http://127.0.0.1:{port}/mcp"
         async with Client(url) as client:
             wall, latencies = await run_load(client)
     peak = most_in_flight(fresh_emulator, "/api/v2/tasks/")

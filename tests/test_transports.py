@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
@@ -18,7 +14,7 @@ from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters
 
-from tests.helpers import text_of
+from tests.helpers import server_env, server_process, text_of
 
 pytestmark = pytest.mark.anyio
 RUN = "order-blue-widget"
@@ -27,48 +23,6 @@ RUN = "order-blue-widget"
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def server_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROWSER_USE_")}
-    env.update(extra)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def http_server(
-    *args: str, env: dict[str, str] | None = None
-) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "browser_use_tasks_mcp", "--port", str(port), *args],
-        env=env or server_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "server exited")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        yield port, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def test_stdio_stdout_carries_only_json_rpc_messages() -> None:
@@ -152,7 +106,7 @@ async def test_stdio_with_a_real_client() -> None:
 
 
 async def test_streamable_http_on_loopback() -> None:
-    with http_server("--transport", "streamable-http") as (port, _):
+    with server_process("--transport", "streamable-http") as (port, _):
         async with Client(f"http://127.0.0.1:{port}/mcp") as client:
             listing = await client.call_tool("list_tasks", {})
             task = await client.call_tool("get_task", {"task_id": RUN})
@@ -161,7 +115,7 @@ async def test_streamable_http_on_loopback() -> None:
 
 
 async def test_sse_on_loopback() -> None:
-    with http_server("--transport", "sse") as (port, _):
+    with server_process("--transport", "sse") as (port, _):
         async with Client(sse_client(f"http://127.0.0.1:{port}/sse")) as client:
             result = await client.call_tool("get_step", {"task_id": RUN, "step": 3})
     assert "Navigation failed" in text_of(result)
@@ -169,7 +123,7 @@ async def test_sse_on_loopback() -> None:
 
 def test_http_bearer_token_is_required_when_set() -> None:
     token = "test-token-7f3a9c"
-    with http_server("--transport", "streamable-http", "--auth-token", token) as (port, process):
+    with server_process("--transport", "streamable-http", "--auth-token", token) as (port, process):
         url = f"http://127.0.0.1:{port}/mcp"
         body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
         headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
@@ -183,7 +137,7 @@ def test_http_bearer_token_is_required_when_set() -> None:
 
 
 def test_http_refuses_bad_host_and_origin() -> None:
-    with http_server("--transport", "streamable-http") as (port, _):
+    with server_process("--transport", "streamable-http") as (port, _):
         url = f"http://127.0.0.1:{port}/mcp"
         body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
         headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
