@@ -337,7 +337,8 @@ def render_screenshots(
                 f"See one: {call('get_step', task_id=task.id, step=first, include_screenshot=True)} or "
                 f"{call('list_screenshots', task_id=task.id, steps=[first], include_images=True)}.",
             ]
-    lines.append("Download links (presigned, they expire) are in the structured content.")
+    if task.source != "local":
+        lines.append("Download links (presigned, they expire) are in the structured content.")
     return "\n".join(lines).strip() + "\n"
 
 
@@ -365,8 +366,8 @@ def render_media(task: Task, bundle: MediaBundle, gif_uri: str) -> str:
     lines.append(f"Resource `{gif_uri}` ({origin}); {call('get_gif', task_id=task.id)} for details.")
     if bundle.notes:
         lines += ["", "## Notes", *[f"- {inline(n, 300)}" for n in bundle.notes[:8]]]
-    lines.append("")
-    lines.append("Links are presigned and expire; call this tool again for fresh ones.")
+    if task.source != "local":
+        lines += ["", "Links are presigned and expire; call this tool again for fresh ones."]
     return "\n".join(lines).strip() + "\n"
 
 
