@@ -108,7 +108,12 @@ async def test_get_gif_serves_the_runs_own_gif(runs: Path) -> None:
         result = await call_ok(client, "get_gif", {"task_id": RUN})
         data = result.structured_content
         assert data is not None and data["origin"] == "source"
-        assert data["frame_count"] >= 2
+        assert data["frame_count"] == 7
+        # browser-use's GIF: a title frame, then one frame per screenshot (steps 2-7).
+        assert data["frame_steps"] == [None, 2, 3, 4, 5, 6, 7]
+        previews = await call_ok(client, "get_gif", {"task_id": RUN, "include_preview": True})
+        assert previews.structured_content["previews"] == ["first frame", "step 3 (failing)", "last frame"]  # type: ignore[index]
+        assert len(images_of(previews)) == 3
         gif = await client.read_resource(data["resource_uri"])
     blob = gif.contents[0]
     assert blob.mime_type == "image/gif"

@@ -353,9 +353,25 @@ class Inspector:
             width=probe.width,
             height=probe.height,
             size_bytes=len(data),
+            frame_steps=await self._source_frame_steps(task, probe.frames),
             notes=notes,
         )
         return info, data
+
+    async def _source_frame_steps(self, task: Task, frames: int) -> list[int | None]:
+        """Which step each frame of a source's GIF shows, when the counts say so unambiguously.
+
+        browser-use writes one frame per screenshot, after a title frame with the task; a GIF
+        whose frame count fits neither shape gets no mapping rather than a guessed one.
+        """
+        try:
+            _, shots = await self.list_screenshots(task.id)
+        except TasksError:
+            return []
+        steps = [s.step for s in shots]
+        if frames == len(steps) + 1:
+            return [None, *steps]
+        return steps if frames == len(steps) else []
 
     async def _download_all(
         self, shots: Sequence[Screenshot], task_id: str, notes: list[str]
