@@ -309,14 +309,13 @@ def render_screenshots(
     *,
     attached: Sequence[str] = (),
     skipped: Sequence[str] = (),
+    without: Sequence[int] = (),
     limit: int = MAX_LISTED,
 ) -> str:
-    without = sum(1 for s in task.steps if s.screenshot is None) if task.source != "cloud-v1" else None
     lines = [f"# Screenshots of task {task.id}: {len(shots)}"]
     if without:
-        numbers = [s.number for s in task.steps if s.screenshot is None]
-        shown = ", ".join(str(n) for n in numbers[:15]) + (" …" if len(numbers) > 15 else "")
-        lines.append(f"**Steps without a screenshot:** {without} ({shown})")
+        shown = ", ".join(str(n) for n in without[:15]) + (" …" if len(without) > 15 else "")
+        lines.append(f"**Steps without a screenshot:** {len(without)} ({shown})")
     for note in task.notes[:3]:
         lines.append(f"**Note:** {inline(note, 200)}")
     rows = []

@@ -278,7 +278,7 @@ def register_tools(server: MCPServer[Any]) -> None:
             attached: list[ImageAttachment] = []
             blocks: list[ContentBlock] = []
             if include_images:
-                limit = min(max(1, max_images), MAX_IMAGES)
+                limit = max_images  # bounded to 1-10 by the argument's schema
                 for shot in wanted[:limit]:
                     try:
                         image = await inspector.image(
@@ -293,9 +293,14 @@ def register_tools(server: MCPServer[Any]) -> None:
                     skipped.append(
                         SkippedImage(step=shot.step, reason=f"over the limit of {limit} images per call")
                     )
+            # v1 keeps screenshots apart from steps, so its steps say nothing about them.
+            without = (
+                [] if task.source == "cloud-v1" else [s.number for s in task.steps if s.screenshot is None]
+            )
             text = render.render_screenshots(
                 task,
                 wanted,
+                without=without,
                 attached=[
                     f"step {a.step} ({a.width}×{a.height}, {a.size_bytes // 1024} KB)" for a in attached
                 ],
@@ -311,9 +316,7 @@ def register_tools(server: MCPServer[Any]) -> None:
                 total=len(shots),
                 screenshots=wanted[:200],
                 screenshots_truncated=len(wanted) > 200,
-                steps_without_screenshot=[s.number for s in task.steps if s.screenshot is None]
-                if task.source != "cloud-v1"
-                else [],
+                steps_without_screenshot=without,
                 attached=attached,
                 skipped=skipped,
             )
