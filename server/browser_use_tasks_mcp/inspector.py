@@ -447,10 +447,7 @@ class Inspector:
         data = await self.read(item, max_bytes=MAX_LOG_BYTES, task_id=task.id)
         if b"\x00" in data[:8192]:
             raise MediaError("The execution log is not text; it cannot be shown.")
-        text = data.decode("utf-8", errors="replace")
-        if len(text) <= LOG_TAIL_CHARS:
-            return text, False
-        return text[-LOG_TAIL_CHARS:], True
+        return _tail(data)
 
     async def conversation_text(self, task_id: object, step: object) -> tuple[str, bool]:
         """What the agent's LLM was sent and answered at one step (local runs), tail-capped."""
@@ -464,10 +461,7 @@ class Inspector:
             listed = ", ".join(str(n) for n in have[:30]) or "none"
             raise NotFoundError(f"No conversation log for step {number}. Steps with one: {listed}.")
         data = await self.read(match, max_bytes=MAX_LOG_BYTES)
-        text = data.decode("utf-8", errors="replace")
-        if len(text) <= LOG_TAIL_CHARS:
-            return text, False
-        return text[-LOG_TAIL_CHARS:], True
+        return _tail(data)
 
     def memo(self, task: Task, key: str, build: Callable[[], T]) -> T:
         """A value derived from this very task object (rendered text, structured result), kept with it.
@@ -490,6 +484,14 @@ class Inspector:
 class _Location:
     url: str | None
     path: str | None
+
+
+def _tail(data: bytes) -> tuple[str, bool]:
+    """A log's text, cut to its last LOG_TAIL_CHARS characters, and whether it was cut."""
+    text = data.decode("utf-8", errors="replace")
+    if len(text) <= LOG_TAIL_CHARS:
+        return text, False
+    return text[-LOG_TAIL_CHARS:], True
 
 
 def conversation_step(name: str) -> int | None:
