@@ -15,18 +15,12 @@ from . import render
 from .errors import TasksError
 from .inspector import Inspector
 from .models import Task
-from .tools import AppState
+from .tools import app_state
 from .untrusted import clean_line
 
 MAX_PROMPT_IMAGES = 3
 
 TaskIdArg = Annotated[str, Field(description="A task id, as listed by `list_tasks`.")]
-
-
-def _state(ctx: Context[Any, Any]) -> AppState:
-    state = ctx.request_context.lifespan_context
-    assert isinstance(state, AppState)
-    return state
 
 
 def _failure_focus(task: Task) -> list[int]:
@@ -91,7 +85,7 @@ def register_prompts(server: MCPServer[Any]) -> None:
         "diagnosis with a concrete fix.",
     )
     async def debug_task(task_id: TaskIdArg, ctx: Context[Any, Any]) -> list[Message]:
-        state = _state(ctx)
+        state = app_state(ctx)
         try:
             with anyio.fail_after(state.call_deadline_s):
                 return await _debug_messages(state.inspector, task_id)
@@ -113,7 +107,7 @@ def register_prompts(server: MCPServer[Any]) -> None:
         description="Summarize what the agent did, step by step, and whether it achieved the task.",
     )
     async def summarize_task(task_id: TaskIdArg, ctx: Context[Any, Any]) -> list[Message]:
-        state = _state(ctx)
+        state = app_state(ctx)
         try:
             with anyio.fail_after(state.call_deadline_s):
                 task = await state.inspector.get_task(task_id)

@@ -17,15 +17,14 @@ from mcp.server.mcpserver.exceptions import ResourceError
 from . import render
 from .errors import NotAvailableError, TasksError
 from .inspector import MAX_IMAGE_BYTES, Inspector
-from .tools import AppState
+from .tools import app_state
 from .untrusted import sanitize
 
 T = TypeVar("T")
 
 
 async def _read(ctx: Context[Any, Any], work: Callable[[Inspector], Awaitable[T]]) -> T:
-    state = ctx.request_context.lifespan_context
-    assert isinstance(state, AppState)
+    state = app_state(ctx)
     try:
         with anyio.fail_after(state.call_deadline_s):
             return await work(state.inspector)

@@ -72,7 +72,8 @@ class AppState:
     call_deadline_s: float
 
 
-def _state(ctx: Context[Any, Any]) -> AppState:
+def app_state(ctx: Context[Any, Any]) -> AppState:
+    """What the server lifespan opened, for tool, resource and prompt handlers."""
     state = ctx.request_context.lifespan_context
     assert isinstance(state, AppState)
     return state
@@ -97,7 +98,7 @@ async def _guarded(
     deadline_s: float | None = None,
 ) -> CallToolResult:
     """Run a tool under the call deadline and turn every failure into an `isError` result."""
-    state = _state(ctx)
+    state = app_state(ctx)
     deadline = deadline_s or state.call_deadline_s
     try:
         with anyio.fail_after(deadline):
@@ -548,7 +549,7 @@ def register_tools(server: MCPServer[Any]) -> None:
 
         # The last poll may still be in flight when the budget runs out: give it the configured
         # call deadline, but never so much that the whole call outlives a 60 s client timeout.
-        slack = min(WAIT_SLACK_S, _state(ctx).call_deadline_s)
+        slack = min(WAIT_SLACK_S, app_state(ctx).call_deadline_s)
         return await _guarded(ctx, "wait_for_task", work, deadline_s=budget + slack)
 
 
