@@ -88,6 +88,11 @@ def server_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def cloud_env(emu: Any, **extra: str) -> dict[str, str]:
+    """A server subprocess's environment for Cloud API v2 on the emulator `emu`."""
+    return server_env(BROWSER_USE_API_KEY=emu.api_key, BROWSER_USE_BASE_URL=emu.v2_url, **extra)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.emulator import MANY_TASKS, RUNNING_TASK, Emulator, RequestRecord
-from tests.helpers import client_for, cloud_settings, server_process, text_of
+from tests.helpers import client_for, cloud_env, cloud_settings, server_process, text_of
 
 pytestmark = pytest.mark.anyio
 SLOW_S = 5.0
@@ -38,12 +37,6 @@ SLOW_S = 5.0
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def cloud_env(emu: Emulator, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROWSER_USE_")}
-    env.update(BROWSER_USE_API_KEY=emu.api_key, BROWSER_USE_BASE_URL=emu.v2_url, **extra)
-    return env
 
 
 def slow(emu: Emulator, task_id: str) -> str:

@@ -14,7 +14,6 @@ Latency figures are printed (run with -s to see them).
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
@@ -27,7 +26,7 @@ from mcp.client.stdio import StdioServerParameters
 
 from browser_use_tasks_mcp.app import HTTP_LIMITS
 from tests.emulator import MANY_TASKS, Emulator
-from tests.helpers import server_process, text_of
+from tests.helpers import cloud_env, server_process, text_of
 
 pytestmark = pytest.mark.anyio
 CALLS = 200
@@ -37,12 +36,6 @@ UPSTREAM_DELAY_S = 0.2
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def cloud_env(emu: Emulator) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROWSER_USE_")}
-    env.update(BROWSER_USE_API_KEY=emu.api_key, BROWSER_USE_BASE_URL=emu.v2_url)
-    return env
 
 
 def requests_for_load() -> list[tuple[str, dict[str, Any]]]:
