@@ -36,9 +36,9 @@ from mcp_types import CallToolResult
 from browser_use_tasks_mcp import render
 from browser_use_tasks_mcp.errors import MalformedResponseError
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
-from browser_use_tasks_mcp.inspector import _with_resource_uris
+from browser_use_tasks_mcp.service import with_resource_uris
 from browser_use_tasks_mcp.models import Task
-from browser_use_tasks_mcp.schemas import StepResult, TaskResult, summarize_steps
+from browser_use_tasks_mcp.results import StepResult, TaskResult, summarize_steps
 from browser_use_tasks_mcp.sources.cloud_v1 import task_from_v1
 from browser_use_tasks_mcp.sources.cloud_v2 import task_from_v2
 from browser_use_tasks_mcp.untrusted import clean_line, fence, sanitize
@@ -453,7 +453,7 @@ v1_tasks = st.fixed_dictionaries(
 
 def exercise(task: Task) -> None:
     """Everything get_task, get_step and the steps resource do with a parsed task."""
-    task = _with_resource_uris(task)
+    task = with_resource_uris(task)
     summaries, truncated = summarize_steps(task)
     TaskResult(
         task=task.model_copy(update={"steps": []}),

@@ -12,7 +12,7 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
-from browser_use_tasks_mcp.app import make_source
+from browser_use_tasks_mcp.sources import make_source
 from browser_use_tasks_mcp.cache import ByteLRU
 from browser_use_tasks_mcp.config import ConfigError, Settings
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
@@ -41,7 +41,7 @@ async def test_gif_of_a_local_run_is_rebuilt_when_the_run_grows(tmp_path: Path) 
     async with client_for(local_settings(tmp_path)) as client:
         first = await call_ok(client, "get_gif", {"task_id": RUN})
         (run / "AgentHistory.json").write_text(json.dumps({"history": full}))
-        await anyio.sleep(2.1)  # past the inspector's short cache of a local task
+        await anyio.sleep(2.1)  # past the service's short cache of a local task
         await call_ok(client, "get_task", {"task_id": RUN})
         second = await call_ok(client, "get_gif", {"task_id": RUN})
     assert first.structured_content["frame_steps"] == [2, 3, 4]  # type: ignore[index]

@@ -379,7 +379,7 @@ def test_log_filter_redacts_whatever_logger_writes_the_key_or_a_signature(debug_
     try:
         raise RuntimeError(f"upstream said no to {CANARY} at {signed}")
     except RuntimeError:
-        logging.getLogger("browser_use_tasks_mcp.tools").exception("crashed")
+        logging.getLogger("browser_use_tasks_mcp.guard").exception("crashed")
     logs = debug_logs.getvalue()
     assert "crashed" in logs and "RuntimeError" in logs and "[redacted]" in logs
     assert CANARY not in logs

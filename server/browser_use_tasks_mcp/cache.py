@@ -32,8 +32,6 @@ class ByteLRU(Generic[V]):
         self._clock = clock
         self._entries: OrderedDict[Hashable, _Entry[V]] = OrderedDict()
         self._size = 0
-        self.hits = 0
-        self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -45,14 +43,11 @@ class ByteLRU(Generic[V]):
     def get(self, key: Hashable) -> V | None:
         entry = self._entries.get(key)
         if entry is None:
-            self.misses += 1
             return None
         if entry.expires_at is not None and self._clock() >= entry.expires_at:
             self._drop(key)
-            self.misses += 1
             return None
         self._entries.move_to_end(key)
-        self.hits += 1
         return entry.value
 
     def put(self, key: Hashable, value: V, *, size: int, ttl_s: float | None = None) -> None:
@@ -93,7 +88,6 @@ class SingleFlight:
 
     def __init__(self) -> None:
         self._flights: dict[Hashable, _Flight] = {}
-        self.executions = 0
 
     async def run(self, key: Hashable, work: Callable[[], Awaitable[V]]) -> V:
         while True:
@@ -110,7 +104,6 @@ class SingleFlight:
     async def _lead(self, key: Hashable, work: Callable[[], Awaitable[V]]) -> V:
         flight = _Flight()
         self._flights[key] = flight
-        self.executions += 1
         try:
             flight.result = await work()
             flight.completed = True

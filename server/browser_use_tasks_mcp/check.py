@@ -7,9 +7,10 @@ import sys
 import anyio
 import httpx2
 
-from .app import HTTP_LIMITS, UnconfiguredSource, make_source
+from .app import HTTP_LIMITS
 from .config import Settings
 from .errors import TasksError
+from .sources import UnconfiguredSource, make_source
 
 
 async def _check(settings: Settings) -> int:

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SourceKind = Literal["cloud-v2", "cloud-v1", "local"]
+#: Which source a task came from (`local`, `cloud-v1`, `cloud-v2`, ...); each source names itself.
+SourceKind = str
 
 # The common status vocabulary. v2 says `started` where v1 says `running`; both become
 # `running`. A status no source documents is kept as its raw string (see `normalize_status`).
@@ -84,10 +85,6 @@ class Step(_Model):
     started_at: datetime | None = None
     screenshot: Screenshot | None = None
 
-    @property
-    def failed(self) -> bool:
-        return bool(self.errors)
-
 
 class OutputFile(_Model):
     """A file the agent produced."""
@@ -133,7 +130,7 @@ class Task(_Model):
     """A task with everything the source knows about it."""
 
     id: str
-    source: SourceKind
+    source: SourceKind = Field(description="Where the task was read from, e.g. local, cloud-v2.")
     task: str | None = Field(default=None, description="The instruction given to the agent.")
     status: str = Field(description="Common status: created, running, paused, finished, failed, stopped.")
     raw_status: str | None = Field(default=None, description="The status string exactly as the source said.")

@@ -1,1 +1,57 @@
-"""Task sources: Browser Use Cloud API v2, legacy Cloud API v1, local browser-use runs."""
+"""The source table: which configuration reads tasks from where.
+
+Each row names a source and how to open it. To add a source, write its module (a
+`TaskSource` subclass declaring its `capabilities`) and add one row here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx2
+
+from ..config import Settings
+from .base import TaskSource
+from .cloud_v1 import CloudV1Source
+from .cloud_v2 import CloudV2Source
+from .local import LocalRunsSource
+from .unconfigured import UnconfiguredSource
+
+
+def _local(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
+    from ..examples import BUNDLED_RUNS_DIR
+
+    return LocalRunsSource(settings.runs_dir or BUNDLED_RUNS_DIR)
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    name: str
+    #: The Cloud API generation (`BROWSER_USE_API_VERSION`) this row serves; None for local runs.
+    api_version: str | None
+    open: Callable[[Settings, httpx2.AsyncClient], TaskSource]
+
+
+SOURCES: tuple[SourceRow, ...] = (
+    SourceRow("local", None, _local),
+    SourceRow("cloud-v1", "v1", CloudV1Source.open),
+    SourceRow("cloud-v2", "v2", CloudV2Source.open),
+)
+
+
+def choose(settings: Settings) -> SourceRow | None:
+    """The row the settings select; None when they select the cloud but give no key."""
+    if settings.effective_source == "local":
+        return SOURCES[0]
+    if settings.api_key is None:
+        return None
+    return next(r for r in SOURCES if r.api_version == settings.effective_api_version)
+
+
+def make_source(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
+    row = choose(settings)
+    return UnconfiguredSource() if row is None else row.open(settings, client)
+
+
+__all__ = ["SOURCES", "SourceRow", "TaskSource", "UnconfiguredSource", "choose", "make_source"]

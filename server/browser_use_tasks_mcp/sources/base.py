@@ -1,15 +1,17 @@
-"""The interface every task source implements.
+"""The interface every task source implements, and the capabilities it declares.
 
 A source answers in the domain model (`models.py`) and raises only `TasksError`
 subclasses. Anything derived from a task (screenshots from steps, a GIF assembled from
-screenshots, previews) is built above the source, in `inspector.py`, so each source
-only says what its backend really has.
+screenshots, previews) is built above the source, in `service.py` and `gif.py`, so each
+source only says what its backend really has. The layers above never ask which backend
+they talk to: they read `capabilities`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Protocol
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
 
 from ..ids import validate_id
 from ..models import (
@@ -34,8 +36,29 @@ class Locatable(Protocol):
     def path(self) -> str | None: ...
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend has, so the service and renderers need not know which backend it is."""
+
+    #: Each step carries its own screenshot. False: screenshots are listed apart, behind their
+    #: own request, and cannot be matched to steps that lack one (legacy v1).
+    screenshots_on_steps: bool = True
+    #: Media links are presigned and expire: caches must not outlive them, and the model is told.
+    links_expire: bool = True
+    #: Tasks and listings are read from a place that changes under us (a folder on disk) and
+    #: the source keeps its own cheap cache: the service caches them only for a moment.
+    live_listing: bool = False
+    #: The backend may hold a GIF of the run; otherwise one is assembled from screenshots.
+    own_gif: bool = False
+    #: An execution log per task.
+    execution_log: bool = False
+    #: The LLM conversation of each step.
+    conversations: bool = False
+
+
 class TaskSource(ABC):
     kind: SourceKind
+    capabilities: ClassVar[Capabilities] = Capabilities()
     #: Human-readable description for `check` and the server instructions.
     label: str
 

@@ -8,8 +8,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ..errors import MalformedResponseError, NotFoundError, TasksError
-from ..fetch import SafeFetcher
-from ..http import ApiTransport
 from ..ids import validate_file_name, validate_id
 from ..models import (
     CookieSummary,
@@ -24,27 +22,33 @@ from ..models import (
     TaskSummary,
     normalize_status,
 )
-from ._parse import as_dict, as_int, as_list, as_str, clean_id, evaluation_failed, parse_datetime
-from .base import Locatable, TaskSource
+from .base import Capabilities
+from .cloud import CloudSource
+from .parse import as_dict, as_int, as_list, as_str, clean_id, evaluation_failed, parse_datetime
 
 API_NAME = "Browser Use Cloud API v1"
 _STEP_IN_NAME = re.compile(r"(?:^|[^a-z])step[_\-]?(\d{1,5})(?:\D|$)", re.IGNORECASE)
 _RECORDING_TYPES = {".mp4": "video/mp4", ".webm": "video/webm", ".mov": "video/quicktime"}
 
 
-class CloudV1Source(TaskSource):
+class CloudV1Source(CloudSource):
     kind = "cloud-v1"
+    api_name = API_NAME
+    generation = "v1"
+    # Screenshots sit behind their own endpoint, unmatched to steps; a deprecated GIF endpoint.
+    capabilities = Capabilities(screenshots_on_steps=False, own_gif=True)
 
-    def __init__(self, transport: ApiTransport, fetcher: SafeFetcher, *, base_url: str) -> None:
-        self._api = transport
-        self._fetcher = fetcher
-        self.label = f"Browser Use Cloud API v1 (legacy) at {base_url}"
+    @classmethod
+    def auth_headers(cls, key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
 
     async def get_task(self, task_id: str) -> Task:
-        return task_from_v1(await self._api.get_json(f"/task/{task_id}", not_found=_task_not_found(task_id)))
+        return task_from_v1(
+            await self._api.get_json(f"/task/{task_id}", not_found=self.task_not_found(task_id))
+        )
 
     async def get_status(self, task_id: str) -> TaskStatusInfo:
-        body = await self._api.get_json(f"/task/{task_id}/status", not_found=_task_not_found(task_id))
+        body = await self._api.get_json(f"/task/{task_id}/status", not_found=self.task_not_found(task_id))
         # v1 answers with a bare JSON string such as "finished".
         raw = body if isinstance(body, str) else as_dict(body).get("status")
         if not isinstance(raw, str) or not raw:
@@ -75,7 +79,7 @@ class CloudV1Source(TaskSource):
 
     async def list_screenshots(self, task: Task) -> list[Screenshot]:
         body = as_dict(
-            await self._api.get_json(f"/task/{task.id}/screenshots", not_found=_task_not_found(task.id))
+            await self._api.get_json(f"/task/{task.id}/screenshots", not_found=self.task_not_found(task.id))
         )
         urls = [u for u in as_list(body.get("screenshots")) if isinstance(u, str) and u]
         return [Screenshot(step=step_from_url(u), url=u) for u in urls]
@@ -99,7 +103,7 @@ class CloudV1Source(TaskSource):
         else:
             try:
                 body = as_dict(
-                    await self._api.get_json(f"/task/{task.id}/media", not_found=_task_not_found(task.id))
+                    await self._api.get_json(f"/task/{task.id}/media", not_found=self.task_not_found(task.id))
                 )
                 for url in as_list(body.get("recordings")):
                     if isinstance(url, str) and url:
@@ -114,10 +118,7 @@ class CloudV1Source(TaskSource):
 
     async def resolve_output_file(self, task: Task, file: str) -> OutputFile:
         name = validate_file_name(file)
-        match = next((f for f in task.output_files if f.name == name), None)
-        if match is None:
-            available = ", ".join(f.name for f in task.output_files[:10]) or "none"
-            raise NotFoundError(f"Task {task.id} has no output file '{name}'. Available: {available}.")
+        match = self.listed_file(task, name)
         body = as_dict(
             await self._api.get_json(
                 f"/task/{task.id}/output-file/{name}",
@@ -125,11 +126,6 @@ class CloudV1Source(TaskSource):
             )
         )
         return match.model_copy(update={"download_url": as_str(body.get("download_url"))})
-
-    async def read_bytes(self, item: Locatable, *, max_bytes: int) -> bytes:
-        if not item.url:
-            raise NotFoundError("This item has no download link.")
-        return (await self._fetcher.fetch(item.url, max_bytes=max_bytes)).data
 
 
 def step_from_url(url: str) -> int | None:
@@ -144,10 +140,6 @@ def _recording_item(url: str) -> MediaItem:
     name = unquote(path.rsplit("/", 1)[-1]) or "recording"
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     return MediaItem(kind="recording", name=name, url=url, mime_type=_RECORDING_TYPES.get(suffix))
-
-
-def _task_not_found(task_id: str) -> str:
-    return f"Task {task_id} was not found in Browser Use Cloud (v1). Call list_tasks to see your task ids."
 
 
 def _cookies(browser_data: Any) -> CookieSummary | None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 from typing import Any
 
 import anyio
 
-from ..errors import InvalidInputError, MalformedResponseError, NotFoundError, TasksError
-from ..fetch import SafeFetcher
-from ..http import ApiTransport
+from ..errors import InvalidInputError, MalformedResponseError, NotAvailableError, TasksError
 from ..ids import validate_file_name, validate_uuid
 from ..models import (
     Judgement,
@@ -25,7 +24,9 @@ from ..models import (
     TaskSummary,
     normalize_status,
 )
-from ._parse import (
+from .base import Capabilities
+from .cloud import CloudSource
+from .parse import (
     as_bool,
     as_dict,
     as_float,
@@ -34,10 +35,10 @@ from ._parse import (
     as_str,
     clean_id,
     evaluation_failed,
+    judgement_from,
     parse_action,
     parse_datetime,
 )
-from .base import Locatable, TaskSource
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +51,14 @@ _V2_FILTER = {
     "stopped": "stopped",
 }
 MAX_RESOLVED_FILES = 20
+API_NAME = "Browser Use Cloud API v2"
 
 
-class CloudV2Source(TaskSource):
+class CloudV2Source(CloudSource):
     kind = "cloud-v2"
-
-    def __init__(self, transport: ApiTransport, fetcher: SafeFetcher, *, base_url: str) -> None:
-        self._api = transport
-        self._fetcher = fetcher
-        self.label = f"Browser Use Cloud API v2 at {base_url}"
+    api_name = API_NAME
+    generation = "v2"
+    capabilities = Capabilities(execution_log=True)
 
     def validate_task_id(self, task_id: object) -> str:
         return validate_uuid(task_id)  # type: ignore[arg-type]
@@ -66,12 +66,12 @@ class CloudV2Source(TaskSource):
     # -- tasks -------------------------------------------------------------------------
 
     async def get_task(self, task_id: str) -> Task:
-        body = await self._api.get_json(f"/tasks/{task_id}", not_found=_task_not_found(task_id))
+        body = await self._api.get_json(f"/tasks/{task_id}", not_found=self.task_not_found(task_id))
         return task_from_v2(body)
 
     async def get_status(self, task_id: str) -> TaskStatusInfo:
-        body = await self._api.get_json(f"/tasks/{task_id}/status", not_found=_task_not_found(task_id))
-        data = _require_object(body, "task status")
+        body = await self._api.get_json(f"/tasks/{task_id}/status", not_found=self.task_not_found(task_id))
+        data = self.require_object(body, "task status")
         raw = data.get("status")
         if not isinstance(raw, str) or not raw:
             raise MalformedResponseError(
@@ -95,7 +95,7 @@ class CloudV2Source(TaskSource):
                     f"Cloud API v2 cannot filter by status '{status}'; use one of {', '.join(_V2_FILTER)}."
                 )
             params["filterBy"] = _V2_FILTER[status]
-        body = _require_object(await self._api.get_json("/tasks", params=params), "task list")
+        body = self.require_object(await self._api.get_json("/tasks", params=params), "task list")
         if not isinstance(body.get("items"), list):
             # Not "no tasks": a list without its items is a response we do not understand.
             raise MalformedResponseError(
@@ -185,13 +185,13 @@ class CloudV2Source(TaskSource):
         return resolved
 
     async def resolve_output_file(self, task: Task, file: str) -> OutputFile:
-        name = validate_file_name(file)
-        match = next((f for f in task.output_files if name in (f.id, f.name)), None)
-        if match is None or not match.id:
-            available = ", ".join(f.name for f in task.output_files[:10]) or "none"
-            raise NotFoundError(f"Task {task.id} has no output file '{name}'. Available: {available}.")
+        match = self.listed_file(task, validate_file_name(file), by_id=True)
+        if not match.id:
+            raise NotAvailableError(
+                f"The API listed '{match.name}' without a file id, so it cannot be downloaded."
+            )
         file_id = validate_uuid(match.id, what="file id")
-        body = _require_object(
+        body = self.require_object(
             await self._api.get_json(
                 f"/files/tasks/{task.id}/output-files/{file_id}",
                 not_found=f"Output file '{match.name}' of task {task.id} was not found.",
@@ -201,48 +201,29 @@ class CloudV2Source(TaskSource):
         return match.model_copy(update={"download_url": as_str(body.get("downloadUrl"))})
 
     async def get_log(self, task: Task) -> MediaItem | None:
-        body = await self._api.get_json(f"/tasks/{task.id}/logs", not_found=_task_not_found(task.id))
+        body = await self._api.get_json(f"/tasks/{task.id}/logs", not_found=self.task_not_found(task.id))
         url = as_str(as_dict(body).get("downloadUrl"))
         if not url:
             raise MalformedResponseError("The Browser Use Cloud API v2 returned no log download link.")
         return MediaItem(kind="log", name="execution log", url=url, mime_type="text/plain")
 
-    async def read_bytes(self, item: Locatable, *, max_bytes: int) -> bytes:
-        if not item.url:
-            raise NotFoundError("This item has no download link.")
-        fetched = await self._fetcher.fetch(item.url, max_bytes=max_bytes)
-        return fetched.data
-
-
-def _task_not_found(task_id: str) -> str:
-    return f"Task {task_id} was not found in Browser Use Cloud (v2). Call list_tasks to see your task ids."
-
 
 def _require_object(body: Any, what: str) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise MalformedResponseError(f"The Browser Use Cloud API v2 sent a {what} of an unexpected shape.")
+        raise MalformedResponseError(f"The {API_NAME} sent a {what} of an unexpected shape.")
     return body
 
 
 def _judgement(verdict: Any, report: Any) -> Judgement | None:
+    """v2 sends the judge's report as a JSON string, its verdict apart."""
     text = as_str(report)
-    parsed: dict[str, Any] = {}
+    parsed: Any = {}
     if text:
-        import json
-
         try:
-            parsed = as_dict(json.loads(text))
+            parsed = json.loads(text)
         except ValueError:
             parsed = {"reasoning": text}
-    if verdict is None and not parsed:
-        return None
-    return Judgement(
-        verdict=as_bool(verdict) if verdict is not None else as_bool(parsed.get("verdict")),
-        reasoning=as_str(parsed.get("reasoning")),
-        failure_reason=as_str(parsed.get("failure_reason")) or None,
-        impossible_task=as_bool(parsed.get("impossible_task")),
-        reached_captcha=as_bool(parsed.get("reached_captcha")),
-    )
+    return judgement_from(parsed, verdict)
 
 
 def _steps_from_v2(raw_steps: list[Any]) -> list[Step]:

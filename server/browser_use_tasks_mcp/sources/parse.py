@@ -1,7 +1,7 @@
-"""Tolerant parsing helpers shared by the cloud sources.
+"""Tolerant field readers and the mappers every source shares (actions, judgements).
 
-Upstream payloads drift across releases: unknown fields are ignored, a field of the
-wrong type becomes None, and nothing here raises on a surprising value.
+Upstream payloads and history files drift across releases: unknown fields are ignored,
+a field of the wrong type becomes None, and nothing here raises on a surprising value.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import InvalidInputError
-from ..models import Action
+from ..models import Action, Judgement
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -36,6 +36,11 @@ def as_str(value: Any) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def as_text(value: Any) -> str | None:
+    """A string that says something: None for anything else, and for blank text."""
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def as_bool(value: Any) -> bool | None:
@@ -87,6 +92,33 @@ def parse_action(raw: Any) -> Action:
         name, params = next(iter(value.items()))
         return Action(name=str(name), params=params if isinstance(params, dict) else {"value": params})
     return Action(name="unparsed", params={"text": str(raw)[:500]})
+
+
+def actions_from_entries(entries: Any) -> list[Action]:
+    """browser-use's `[{"click": {...}}, {"done": {...}}]`: one action per key; empty entries skipped."""
+    actions: list[Action] = []
+    for entry in as_list(entries):
+        for name, params in as_dict(entry).items():
+            if params is None or not isinstance(name, str):
+                continue
+            actions.append(
+                Action(name=name, params=params if isinstance(params, dict) else {"value": params})
+            )
+    return actions
+
+
+def judgement_from(report: Any, verdict: Any = None) -> Judgement | None:
+    """The judge's report (a dict as browser-use writes it); `verdict` when the API sends it apart."""
+    data = as_dict(report)
+    if verdict is None and not data:
+        return None
+    return Judgement(
+        verdict=as_bool(verdict) if verdict is not None else as_bool(data.get("verdict")),
+        reasoning=as_text(data.get("reasoning")),
+        failure_reason=as_text(data.get("failure_reason")),
+        impossible_task=as_bool(data.get("impossible_task")),
+        reached_captcha=as_bool(data.get("reached_captcha")),
+    )
 
 
 def evaluation_failed(evaluation: str | None) -> bool:

@@ -1,4 +1,4 @@
-"""Structured results of the tools (their output schemas).
+"""Structured results of the tools (their output schemas), one model per tool.
 
 Each wraps domain objects for programs; the text content is the model's summary.
 Lists here are capped too, and say so with a `*_truncated` flag and a hint.
@@ -10,10 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from . import uris
 from .models import MediaItem, OutputFile, Screenshot, Step, Task, TaskPage
+from .selection import STRUCTURED_CONTEXT, steps_that_matter
 
-# Programs get the step summaries a debugger starts from; all steps stay one call away.
-MAX_STRUCTURED_STEPS = 30
 MAX_STRUCTURED_SCREENSHOTS = 200
 
 
@@ -132,13 +132,8 @@ StepResult.model_rebuild()
 
 
 def summarize_steps(task: Task) -> tuple[list[StepSummary], bool]:
-    steps = task.steps
-    if len(steps) > MAX_STRUCTURED_STEPS:
-        failing = [s for s in steps if s.errors][: MAX_STRUCTURED_STEPS // 2]
-        head = steps[: (MAX_STRUCTURED_STEPS - len(failing)) // 2]
-        tail = steps[-(MAX_STRUCTURED_STEPS - len(failing) - len(head)) :]
-        chosen_ids = {id(s) for s in [*head, *failing, *tail]}
-        steps = [s for s in task.steps if id(s) in chosen_ids]
+    """The steps that matter (see `selection.py`) as summaries, and whether any were left out."""
+    chosen = steps_that_matter(task.steps, context=STRUCTURED_CONTEXT)
     summaries = [
         StepSummary(
             number=s.number,
@@ -149,6 +144,18 @@ def summarize_steps(task: Task) -> tuple[list[StepSummary], bool]:
             duration_s=s.duration_s,
             screenshot_uri=s.screenshot.resource_uri if s.screenshot else None,
         )
-        for s in steps
+        for s in chosen.steps
     ]
-    return summaries, len(steps) < len(task.steps)
+    return summaries, chosen.left_out > 0
+
+
+def task_result(task: Task) -> TaskResult:
+    summaries, truncated = summarize_steps(task)
+    return TaskResult(
+        task=task.model_copy(update={"steps": []}),
+        step_count=len(task.steps),
+        failing_steps=[s.number for s in task.steps if s.errors],
+        steps=summaries,
+        steps_truncated=truncated,
+        hint=f"get_step(task_id, step) for one step; resource {uris.steps_log(task.id)} for all.",
+    )

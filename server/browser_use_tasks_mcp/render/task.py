@@ -1,0 +1,255 @@
+"""Markdown of a whole task: `get_task`, the step-log resource, `list_tasks` and `wait_for_task`."""
+
+from __future__ import annotations
+
+import json
+
+from .. import uris
+from ..models import Step, Task, TaskPage
+from ..results import StatusResult
+from ..selection import TEXT_CONTEXT, steps_that_matter
+from ..untrusted import clean_line, code, fence, inline, truncate
+from .text import UNTRUSTED_NOTE, call, capped, duration, join, labels, numbers, when, yes_no
+
+
+def _task_duration(task: Task) -> float | None:
+    start = task.started_at or task.created_at
+    if start and task.finished_at:
+        return max(0.0, (task.finished_at - start).total_seconds())
+    durations = [s.duration_s for s in task.steps if s.duration_s is not None]
+    return sum(durations) if durations else None
+
+
+def step_line(step: Step) -> str:
+    mark = "✗" if step.errors else "✓"
+    actions = ", ".join(a.name for a in step.actions[:4]) or "no action"
+    line = f"{step.number:>4}. {mark} [{actions}] {clean_line(step.next_goal, 90)}"
+    if step.url:
+        line += f" @ {clean_line(step.url, 80)}"
+    if step.errors:
+        line += f" — error: {clean_line(step.errors[0], 140)}"
+    return line
+
+
+def _header(task: Task) -> list[str]:
+    failing = sum(1 for s in task.steps if s.errors)
+    raw = task.raw_status
+    status = task.status + (f" (raw: {clean_line(raw, 20)})" if raw and raw != task.status else "")
+    lines = [
+        f"# Task {task.id}: {task.status}",
+        labels(
+            [
+                ("Status", status),
+                ("Agent says success", yes_no(task.is_success)),
+                ("Judge", yes_no(task.judgement.verdict, "pass", "fail") if task.judgement else None),
+                ("Source", task.source),
+            ]
+        ),
+        labels(
+            [
+                ("Steps", f"{len(task.steps)}" + (f" ({failing} with errors)" if failing else "")),
+                ("Duration", duration(_task_duration(task))),
+                ("Created", when(task.created_at)),
+                ("Finished", when(task.finished_at)),
+            ]
+        ),
+        labels(
+            [
+                ("LLM", inline(task.llm, 40) or None),
+                ("Cost", f"${inline(task.cost_usd, 20)}" if task.cost_usd else None),
+                ("browser-use", inline(task.browser_use_version, 20) or None),
+                ("Session", task.session_id),
+            ]
+        ),
+    ]
+    if task.steps and task.steps[-1].url:
+        lines.append(f"**Last URL:** {code(task.steps[-1].url, 200)}")
+    return lines
+
+
+def _answer(task: Task) -> list[str]:
+    lines = ["", UNTRUSTED_NOTE]
+    if task.task:
+        lines += ["", "## Instruction", fence(task.task, limit=800)]
+    lines += ["", "## Final output"]
+    lines.append(fence(task.output, limit=1500) if task.output else "_No final output yet._")
+    judgement = task.judgement
+    if judgement and (judgement.reasoning or judgement.failure_reason):
+        lines += ["", "## Judge"]
+        if judgement.failure_reason:
+            lines.append(f"**Failure reason:** {inline(judgement.failure_reason, 300)}")
+        if judgement.reasoning:
+            lines.append(fence(judgement.reasoning, limit=800))
+    return lines
+
+
+def _media_and_files(task: Task) -> list[str]:
+    shots = sum(1 for s in task.steps if s.screenshot)
+    lines = [
+        "",
+        "## Media",
+        f"- **Screenshots:** {shots} of {len(task.steps)} steps have one: "
+        f"{call('list_screenshots', task_id=task.id)}",
+        f"- **GIF of the run:** {call('get_gif', task_id=task.id)}",
+        f"- **Recordings, logs, files:** {call('get_media', task_id=task.id)}",
+    ]
+    if task.output_files:
+        lines += ["", f"## Output files ({len(task.output_files)})"]
+        lines += capped(
+            [f"- {inline(f.name, 100)}" for f in task.output_files],
+            10,
+            f"call {call('get_media', task_id=task.id)} for the rest",
+        )
+        lines.append(
+            f"Read one with {call('get_output_file', task_id=task.id, file=task.output_files[0].name)}."
+        )
+    return lines
+
+
+def render_task(task: Task) -> str:
+    lines = [*_header(task), *_answer(task), "", *_steps_section(task), *_media_and_files(task)]
+    extra = _extras(task)
+    if extra:
+        lines += ["", "## More", *extra]
+    if task.notes:
+        lines += ["", "## Notes", *[f"- {inline(n, 300)}" for n in task.notes[:5]]]
+    return join(lines)
+
+
+def _steps_section(task: Task) -> list[str]:
+    if not task.steps:
+        return ["## Steps", "_No steps recorded yet._"]
+    chosen = steps_that_matter(task.steps, context=TEXT_CONTEXT)
+    title = f"## Steps ({len(task.steps)})"
+    if chosen.left_out:
+        title += (
+            f": first {TEXT_CONTEXT}, failing ones, last {TEXT_CONTEXT}; {chosen.left_out} more not shown"
+        )
+    body: list[str] = []
+    previous = None
+    for step in chosen.steps:
+        if previous is not None and step.number - previous > 1:
+            body.append(f"      … {step.number - previous - 1} steps …")
+        body.append(step_line(step))
+        previous = step.number
+    lines = [title, fence("\n".join(body), limit=12_000, label="untrusted")]
+    if chosen.unlisted_failing:
+        lines.append(f"**Also with errors (not listed):** {numbers(chosen.unlisted_failing, 40)}")
+    example = next((s.number for s in task.steps if s.errors), task.steps[-1].number)
+    lines.append(
+        f"Full step: {call('get_step', task_id=task.id, step=example)}. "
+        f"Whole log: resource `{uris.steps_log(task.id)}`."
+    )
+    return lines
+
+
+def _extras(task: Task) -> list[str]:
+    lines: list[str] = []
+    if task.live_url:
+        lines.append(f"- **Live view:** {code(task.live_url, 200)}")
+    if task.public_share_url:
+        lines.append(f"- **Public share:** {code(task.public_share_url, 200)}")
+    if task.cookies:
+        domains = ", ".join(inline(d, 60) for d in task.cookies.domains[:8])
+        lines.append(
+            f"- **Cookies kept:** {task.cookies.count} (values not shown) for {domains or 'unknown domains'}"
+        )
+    if task.user_uploaded_files:
+        names = ", ".join(inline(n, 60) for n in task.user_uploaded_files[:8])
+        lines.append(f"- **Uploaded files:** {names}")
+    if task.metadata:
+        pairs = ", ".join(
+            f"{inline(str(k), 30)}={inline(str(v), 60)}" for k, v in list(task.metadata.items())[:8]
+        )
+        lines.append(f"- **Metadata:** {pairs}")
+    for suggestion in task.suggestions[:3]:
+        text = suggestion.get("message") or suggestion.get("suggestion") or suggestion.get("title")
+        if text:
+            lines.append(f"- **Suggestion:** {inline(str(text), 200)}")
+    return lines
+
+
+def render_steps_log(task: Task) -> str:
+    """The whole step log as markdown: every step, each section bounded."""
+    lines = [
+        f"# Step log of task {task.id} ({len(task.steps)} steps, status {task.status})",
+        "",
+        UNTRUSTED_NOTE,
+    ]
+    for step in task.steps:
+        lines += ["", f"## Step {step.number}" + (" ✗" if step.errors else "")]
+        meta = labels(
+            [("Duration", duration(step.duration_s)), ("Screenshot", "yes" if step.screenshot else None)]
+        )
+        if meta:
+            lines.append(meta)
+        lines.append(fence("\n".join(_log_body(step)), limit=3000))
+    return join(lines)
+
+
+def _log_body(step: Step) -> list[str]:
+    body = [f"URL: {step.url}"] if step.url else []
+    for label, text in (
+        ("Evaluation", step.evaluation_previous_goal),
+        ("Memory", step.memory),
+        ("Next goal", step.next_goal),
+    ):
+        if text:
+            body.append(f"{label}: {truncate(text, 600)}")
+    if step.actions:
+        body.append(
+            "Actions: " + "; ".join(f"{a.name} {json.dumps(a.params)[:200]}" for a in step.actions[:8])
+        )
+    body += [f"Error: {truncate(error, 400)}" for error in step.errors[:3]]
+    return body
+
+
+def render_task_page(page: TaskPage, status: str | None) -> str:
+    scope = f" with status {status}" if status else ""
+    total = f" of {page.total_items}" if page.total_items is not None else ""
+    lines = [f"# Tasks{scope}: page {page.page}{total}".rstrip()]
+    if not page.items:
+        lines.append("_No tasks on this page._")
+    for item in page.items:
+        success = "" if item.is_success is None else (" ✓" if item.is_success else " ✗")
+        steps = f" · {item.step_count} steps" if item.step_count is not None else ""
+        lines.append(
+            f"- `{item.id}` **{item.status}**{success} · {when(item.created_at)}{steps} — {inline(item.task, 100)}"
+        )
+    if page.has_more:
+        args: dict[str, object] = {"page": page.page + 1, "page_size": page.page_size}
+        if status:
+            args = {"status": status, **args}
+        lines += ["", f"More: {call('list_tasks', **args)}."]
+    if page.errors:
+        lines += ["", "## Problems", *[f"- {inline(e, 300)}" for e in page.errors[:10]]]
+    if page.items:
+        lines += ["", f"Inspect one with {call('get_task', task_id=page.items[0].id)}."]
+    return join(lines)
+
+
+def render_wait(result: StatusResult) -> str:
+    if result.finished:
+        head = f"# Task {result.task_id} ended: {result.status}"
+    else:
+        head = f"# Task {result.task_id} still {result.status} after {result.waited_s:.0f}s"
+    lines = [
+        head,
+        labels(
+            [
+                ("Agent says success", yes_no(result.is_success) if result.finished else None),
+                ("Steps", str(result.step_count) if result.step_count is not None else None),
+                ("Waited", f"{result.waited_s:.1f}s"),
+            ]
+        ),
+    ]
+    if result.finished:
+        if result.output:
+            lines += ["", UNTRUSTED_NOTE, "", "## Final output", fence(result.output, limit=1500)]
+        lines += ["", f"Details: {call('get_task', task_id=result.task_id)}."]
+    else:
+        lines += [
+            "",
+            f"Still running; call {call('wait_for_task', task_id=result.task_id)} again to keep waiting.",
+        ]
+    return join(lines)

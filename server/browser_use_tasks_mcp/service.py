@@ -1,0 +1,371 @@
+"""The service between the MCP surface and the sources: validation, caching, coalescing.
+
+It caches tasks (finished ones until their links expire, running ones for a moment),
+coalesces concurrent reads, and derives what a backend lacks: image previews and log
+tails (the GIF is `gif.py`). How long anything is kept follows the source's declared
+capabilities, never its name. CPU-bound image work runs in worker threads so one big
+image never stalls other calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from . import media, uris
+from .cache import ByteLRU, SingleFlight
+from .errors import (
+    FetchRefusedError,
+    InvalidInputError,
+    MediaError,
+    NoScreenshotError,
+    NotAvailableError,
+    NotFoundError,
+)
+from .fetch import link_ttl
+from .ids import coerce_int, validate_file_name
+from .models import (
+    KNOWN_STATUSES,
+    MediaBundle,
+    OutputFile,
+    Screenshot,
+    Step,
+    Task,
+    TaskPage,
+    TaskStatusInfo,
+    TaskSummary,
+)
+from .sources.base import Locatable, TaskSource
+from .untrusted import clean_line
+
+T = TypeVar("T")
+# `png` is full resolution in one fixed type, for the resource that must declare its mime type.
+Resolution = Literal["preview", "full", "png"]
+_RENDERERS = {"preview": media.make_preview, "full": media.make_full, "png": media.make_png}
+
+RUNNING_TASK_TTL_S = 2.0
+# Presigned links inside a cached task must not outlive themselves; without a stated
+# expiry we assume a conservative lifetime.
+DEFAULT_LINK_TTL_S = 300.0
+MAX_IMAGE_BYTES = 25 * 1024 * 1024
+MAX_LOG_BYTES = 10 * 1024 * 1024
+MAX_FILE_BYTES = 25 * 1024 * 1024
+LOG_TAIL_CHARS = 60_000
+MEMO_ENTRY_SIZE = 32_000  # a rendering's rough size; the memo holds at most 512
+RECENT_TASKS = 20
+LISTING_TTL_S = 5.0
+TEXT_FILE_SUFFIXES = (".csv", ".json", ".txt", ".md", ".log", ".tsv", ".xml", ".html", ".yaml", ".yml")
+
+
+@dataclass
+class ImageResult:
+    screenshot: Screenshot
+    rendered: media.Rendered
+
+
+@dataclass
+class FileContent:
+    task_id: str
+    file: OutputFile
+    data: bytes | None  # None: too large to pass through MCP; `file` says where it is
+    mime_type: str | None
+    is_text: bool
+
+
+@dataclass(frozen=True)
+class _Location:
+    url: str | None
+    path: str | None
+
+
+class TaskService:
+    def __init__(
+        self,
+        source: TaskSource,
+        *,
+        task_cache_bytes: int = 64 * 1024 * 1024,
+        media_cache_bytes: int = 96 * 1024 * 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source = source
+        self.capabilities = source.capabilities
+        self._tasks: ByteLRU[Task] = ByteLRU(task_cache_bytes, clock=clock)
+        self._bytes: ByteLRU[bytes] = ByteLRU(media_cache_bytes // 2, clock=clock)
+        #: Rendered previews and assembled GIFs, keyed by what they were made from.
+        self.renders: ByteLRU[Any] = ByteLRU(media_cache_bytes // 2, clock=clock)
+        self._memos: ByteLRU[tuple[Task, Any]] = ByteLRU(512 * MEMO_ENTRY_SIZE, clock=clock)
+        self._shots: ByteLRU[list[Screenshot]] = ByteLRU(4 * 1024 * 1024, clock=clock)
+        self._pages: ByteLRU[TaskPage] = ByteLRU(2 * 1024 * 1024, clock=clock)
+        self.flights = SingleFlight()
+        # Image work is CPU-bound: two cores here, so at most two at once.
+        self.cpu = anyio.CapacityLimiter(2)
+        self._downloads = anyio.CapacityLimiter(8)
+
+    # -- tasks -----------------------------------------------------------------------------
+
+    async def get_task(self, task_id: object) -> Task:
+        tid = self.source.validate_task_id(task_id)
+        cached = self._tasks.get(tid)
+        if cached is not None:
+            return cached
+        return await self.flights.run(("task", tid), lambda: self._load_task(tid))
+
+    async def _load_task(self, tid: str) -> Task:
+        task = with_resource_uris(await self.source.get_task(tid))
+        ttl = self.task_ttl(task)
+        if ttl is None or ttl > 0:
+            self._tasks.put(tid, task, size=2_000 + 1_500 * len(task.steps), ttl_s=ttl)
+        return task
+
+    def task_ttl(self, task: Task) -> float | None:
+        """How long a read of this task may be served again."""
+        if not task.terminal or self.capabilities.live_listing:
+            return RUNNING_TASK_TTL_S  # a live source keeps its own cache, by file identity
+        expiries = [link_ttl(s.screenshot.url) for s in task.steps if s.screenshot and s.screenshot.url]
+        known = [e for e in expiries if e is not None]
+        return min([*known, DEFAULT_LINK_TTL_S * 6]) - 30 if known else DEFAULT_LINK_TTL_S * 6
+
+    def forget(self, task_id: str) -> None:
+        """Drop a cached task, e.g. after one of its links turned out to have expired."""
+        self._tasks.pop(task_id)
+
+    async def get_status(self, task_id: object) -> TaskStatusInfo:
+        """The cheap status, always fresh unless the task is cached as finished (it cannot change)."""
+        tid = self.source.validate_task_id(task_id)
+        cached = self._tasks.get(tid)
+        if cached is not None and cached.terminal:
+            return TaskStatusInfo.of(cached)
+        return await self.flights.run(("status", tid), lambda: self.source.get_status(tid))
+
+    async def recent_tasks(self, limit: int = RECENT_TASKS) -> list[TaskSummary]:
+        """The newest tasks, for completions and resource listings: the same query as `list_tasks`."""
+        page = await self.list_tasks(page=1, page_size=RECENT_TASKS)
+        return page.items[:limit]
+
+    async def list_tasks(
+        self, *, status: object = None, page: object = 1, page_size: object = 10
+    ) -> TaskPage:
+        number = coerce_int(page, what="page", minimum=1, maximum=100_000)
+        size = coerce_int(page_size, what="page_size", minimum=1, maximum=100)
+        wanted = _status_filter(status)
+        key = ("list", wanted, number, size)
+        cached = self._pages.get(key)
+        if cached is not None:
+            return cached
+        page_ = await self.flights.run(
+            key, lambda: self.source.list_tasks(status=wanted, page=number, page_size=size)
+        )
+        # Listings change as tasks start and end: kept only briefly, and not at all for a live
+        # source (a folder rescanned on every call, so a new run shows up at once).
+        if not self.capabilities.live_listing:
+            self._pages.put(key, page_, size=500 * (len(page_.items) + 1), ttl_s=LISTING_TTL_S)
+        return page_
+
+    async def get_step(self, task_id: object, step: object) -> tuple[Task, Step]:
+        number = coerce_int(step, what="step", minimum=0, maximum=1_000_000)  # refused before any request
+        task = await self.get_task(task_id)
+        found = task.step(number)
+        if found is None:
+            span = f"1 to {task.steps[-1].number}" if task.steps else "none: the task has no steps yet"
+            raise NotFoundError(f"Task {task.id} has no step {number}. Steps: {span}.")
+        return task, found
+
+    # -- screenshots and images -----------------------------------------------------------
+
+    async def list_screenshots(self, task_id: object) -> tuple[Task, list[Screenshot]]:
+        task = await self.get_task(task_id)
+        shots = await self._screenshots_of(task)
+        return task, [
+            s.model_copy(update={"resource_uri": uris.screenshot(task.id, uris.screenshot_ref(s, i))})
+            for i, s in enumerate(shots)
+        ]
+
+    async def _screenshots_of(self, task: Task) -> list[Screenshot]:
+        if self.capabilities.screenshots_on_steps:
+            return await self.source.list_screenshots(task)
+        # Listed behind their own request: keep the list as long as the task.
+        cached = self._shots.get(task.id)
+        if cached is not None:
+            return cached
+        shots = await self.flights.run(("shots", task.id), lambda: self.source.list_screenshots(task))
+        ttl = self.task_ttl(task)
+        if ttl is None or ttl > 0:
+            self._shots.put(task.id, shots, size=300 * (len(shots) + 1), ttl_s=ttl)
+        return shots
+
+    def steps_without_screenshot(self, task: Task) -> list[int]:
+        """Steps known to have no screenshot; unknowable when screenshots are kept apart from steps."""
+        if not self.capabilities.screenshots_on_steps:
+            return []
+        return [s.number for s in task.steps if s.screenshot is None]
+
+    async def image(self, task_id: object, ref: str | int, resolution: Resolution = "preview") -> ImageResult:
+        task, shots = await self.list_screenshots(task_id)
+        shot = find_screenshot(shots, ref)
+        data = await self.read(shot, max_bytes=MAX_IMAGE_BYTES, task_id=task.id)
+        return ImageResult(shot, await self.render(data, resolution))
+
+    async def render(self, data: bytes, resolution: Resolution) -> media.Rendered:
+        key = (hashlib.sha256(data).hexdigest(), resolution)
+        cached = self.renders.get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        rendered = await anyio.to_thread.run_sync(_RENDERERS[resolution], data, limiter=self.cpu)
+        self.renders.put(key, rendered, size=len(rendered.data))
+        return rendered
+
+    async def read(self, item: Locatable, *, max_bytes: int, task_id: str | None = None) -> bytes:
+        """Bytes of a screenshot, file or log; downloads are cached no longer than their link lives."""
+        key = item.url
+        cached = self._bytes.get(key) if key else None
+        if cached is not None:
+            return cached
+        try:
+            async with self._downloads:
+                data = await self.source.read_bytes(item, max_bytes=max_bytes)
+        except FetchRefusedError as exc:
+            if task_id and exc.expired:
+                self.forget(task_id)
+            raise
+        # Local files are cheap to re-read and may change; only downloads are worth keeping.
+        if key:
+            ttl = link_ttl(key)
+            ttl = DEFAULT_LINK_TTL_S if ttl is None else min(ttl, DEFAULT_LINK_TTL_S * 6)
+            if ttl > 0:
+                self._bytes.put(key, data, size=len(data), ttl_s=ttl)
+        return data
+
+    # -- media, files, logs ---------------------------------------------------------------
+
+    async def get_media(self, task_id: object) -> tuple[Task, MediaBundle]:
+        task = await self.get_task(task_id)
+        bundle = await self.flights.run(("media", task.id), lambda: self.source.get_media(task))
+        return task, with_media_uris(task.id, bundle)
+
+    async def output_file(self, task_id: object, file: object) -> FileContent:
+        name = validate_file_name(str(file) if file is not None else "")  # refused before any request
+        task = await self.get_task(task_id)
+        resolved = await self.source.resolve_output_file(task, name)
+        if not (resolved.download_url or resolved.path):
+            raise NotAvailableError(f"The source gave no download link for '{resolved.name}'.")
+        if resolved.size_bytes is not None and resolved.size_bytes > MAX_FILE_BYTES:
+            return FileContent(task.id, resolved, None, resolved.mime_type, False)
+        locator = _Location(resolved.download_url, resolved.path)
+        data = await self.read(locator, max_bytes=MAX_FILE_BYTES, task_id=task.id)
+        sniffed = media.sniff_mime(data)
+        is_text = resolved.name.lower().endswith(TEXT_FILE_SUFFIXES) and b"\x00" not in data[:8192]
+        if sniffed and not sniffed.startswith(("text/", "application/json")):
+            is_text = False
+        return FileContent(
+            task.id, resolved.model_copy(update={"size_bytes": len(data)}), data, sniffed, is_text
+        )
+
+    async def log_text(self, task_id: object) -> tuple[str, bool]:
+        """The execution log's tail as text, and whether it was cut."""
+        task = await self.get_task(task_id)
+        item = await self.source.get_log(task) if self.capabilities.execution_log else None
+        if item is None:
+            raise NotAvailableError(f"This source keeps no execution log for tasks ({self.source.label}).")
+        data = await self.read(item, max_bytes=MAX_LOG_BYTES, task_id=task.id)
+        if b"\x00" in data[:8192]:
+            raise MediaError("The execution log is not text; it cannot be shown.")
+        return _tail(data)
+
+    async def conversation_text(self, task_id: object, step: object) -> tuple[str, bool]:
+        """What the agent's LLM was sent and answered at one step, tail-capped."""
+        number = coerce_int(step, what="step", minimum=0, maximum=1_000_000)
+        if not self.capabilities.conversations:
+            raise NotAvailableError(
+                f"This source keeps no LLM conversations for tasks ({self.source.label})."
+            )
+        _, bundle = await self.get_media(task_id)
+        match = next((c for c in bundle.conversations if conversation_step(c.name) == number), None)
+        if match is None:
+            have = sorted(
+                n for n in (conversation_step(c.name) for c in bundle.conversations) if n is not None
+            )
+            listed = ", ".join(str(n) for n in have[:30]) or "none"
+            raise NotFoundError(f"No conversation log for step {number}. Steps with one: {listed}.")
+        return _tail(await self.read(match, max_bytes=MAX_LOG_BYTES))
+
+    def memo(self, task: Task, key: str, build: Callable[[], T]) -> T:
+        """A value derived from this very task object (rendered text, structured result), kept with it.
+
+        Keyed by the object itself, not just its id: a re-fetched task is a new object and
+        gets fresh renderings.
+        """
+        entry = self._memos.get((task.id, key))
+        if entry is not None and entry[0] is task:
+            return entry[1]  # type: ignore[no-any-return]
+        value = build()
+        self._memos.put((task.id, key), (task, value), size=MEMO_ENTRY_SIZE)
+        return value
+
+    async def aclose(self) -> None:
+        await self.source.aclose()
+
+
+def _status_filter(status: object) -> str | None:
+    if status in (None, ""):
+        return None
+    wanted = str(status).strip().lower()
+    if wanted not in KNOWN_STATUSES:
+        raise InvalidInputError(
+            f"`status` must be one of {', '.join(KNOWN_STATUSES)}; got {clean_line(str(status), 30)!r}."
+        )
+    return wanted
+
+
+def find_screenshot(shots: Sequence[Screenshot], ref: str | int) -> Screenshot:
+    text = str(ref).strip().lower()
+    if text.startswith("capture-"):
+        position = coerce_int(text.removeprefix("capture-"), what="capture", minimum=1, maximum=100_000)
+        if position <= len(shots):
+            return shots[position - 1]
+    else:
+        number = coerce_int(text, what="step", minimum=0, maximum=1_000_000)
+        for shot in shots:
+            if shot.step == number:
+                return shot
+    have = ", ".join(uris.screenshot_ref(s, i) for i, s in enumerate(shots[:20])) or "none"
+    raise NoScreenshotError(f"No screenshot '{clean_line(text, 20)}' for this task. Screenshots: {have}.")
+
+
+def _tail(data: bytes) -> tuple[str, bool]:
+    """A log's text, cut to its last LOG_TAIL_CHARS characters, and whether it was cut."""
+    text = data.decode("utf-8", errors="replace")
+    if len(text) <= LOG_TAIL_CHARS:
+        return text, False
+    return text[-LOG_TAIL_CHARS:], True
+
+
+def conversation_step(name: str) -> int | None:
+    """browser-use names conversation logs `conversation_<agent id>_<step>.txt`."""
+    match = re.search(r"_(\d+)\.txt$", name)
+    return int(match.group(1)) if match else None
+
+
+def with_resource_uris(task: Task) -> Task:
+    for step in task.steps:
+        if step.screenshot is not None:
+            step.screenshot.resource_uri = uris.screenshot(task.id, step.number)
+    return task
+
+
+def with_media_uris(task_id: str, bundle: MediaBundle) -> MediaBundle:
+    """The bundle with the resources that serve its logs and conversations named."""
+    logs = [item.model_copy(update={"resource_uri": uris.logs(task_id)}) for item in bundle.logs]
+    conversations = [
+        c.model_copy(update={"resource_uri": uris.conversation(task_id, step)})
+        if (step := conversation_step(c.name)) is not None
+        else c
+        for c in bundle.conversations
+    ]
+    return bundle.model_copy(update={"logs": logs, "conversations": conversations})

@@ -1,0 +1,228 @@
+"""A browser-use history file: parsing it (bounded, cached by file identity) and mapping it to steps.
+
+browser-use 0.13 writes `{"history": [item, ...]}` with one item per step: `model_output`
+(goals, memory, actions), `result` (per action: error, extracted content, done, success,
+judgement), `state` (url, title, screenshot path) and `metadata` (step number, times).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ...models import Judgement, Step
+from ..parse import actions_from_entries, as_dict, as_float, as_list, as_str, as_text, judgement_from
+
+#: A history larger than this is not parsed (a real one is tens to hundreds of KiB per step).
+MAX_HISTORY_BYTES = 64 * 1024 * 1024
+#: Parsed histories kept in memory.
+DEFAULT_CACHE_SIZE = 256
+
+_USER_REQUEST = re.compile(r"<user_request>\s*(.*?)\s*</user_request>", re.DOTALL)
+
+
+@dataclass
+class Parsed:
+    """What a history file says, independent of which files exist on disk now."""
+
+    prompt: str | None
+    steps: list[Step]
+    screenshot_refs: list[str | None]  # raw `state.screenshot_path`, one per step
+    done: bool
+    success: bool | None
+    output: str | None
+    judgement: Judgement | None
+    created_at: datetime | None
+    finished_at: datetime | None
+    last_end_ts: float | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if not self.done:
+            return "failed"
+        return "failed" if self.success is False else "finished"
+
+    @property
+    def raw_status(self) -> str:
+        return "done" if self.done else "incomplete"
+
+    @property
+    def is_success(self) -> bool | None:
+        return self.success if self.done else None
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A history file that could not be read, with a reason and what to do about it."""
+
+    reason: str
+    hint: str = ""
+
+
+def _timestamp(value: float | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def map_history(data: dict[str, Any]) -> Parsed:
+    """Map a `{"history": [...]}` document into the common model. Never raises on odd shapes."""
+    notes: list[str] = []
+    steps: list[Step] = []
+    refs: list[str | None] = []
+    prompt: str | None = None
+    times: list[tuple[float | None, float | None]] = []
+    last_results: list[dict[str, Any]] = []
+    for index, item in enumerate(data["history"]):
+        if not isinstance(item, dict):
+            notes.append(f"History item {index + 1} is not an object; it was skipped.")
+            continue
+        results = [r for r in as_list(item.get("result")) if isinstance(r, dict)]
+        last_results = results
+        if prompt is None:
+            match = _USER_REQUEST.search(as_text(item.get("state_message")) or "")
+            prompt = match.group(1).strip() or None if match else None
+        step, start, end = _step(item, results, index)
+        steps.append(step)
+        times.append((start, end))
+        refs.append(as_text(as_dict(item.get("state")).get("screenshot_path")))
+    starts = [t[0] for t in times if t[0] is not None]
+    ends = [t[1] for t in times if t[1] is not None]
+    final = last_results[-1] if last_results else {}
+    done = final.get("is_done") is True
+    return Parsed(
+        prompt=prompt,
+        steps=steps,
+        screenshot_refs=refs,
+        done=done,
+        success=final.get("success") if isinstance(final.get("success"), bool) else None,
+        output=as_str(final.get("extracted_content")) if done else None,
+        judgement=judgement_from(final.get("judgement"))
+        if isinstance(final.get("judgement"), dict)
+        else None,
+        created_at=_timestamp(starts[0] if starts else None),
+        finished_at=_timestamp(ends[-1] if ends else None),
+        last_end_ts=ends[-1] if ends else None,
+        notes=notes,
+    )
+
+
+def _step(
+    item: dict[str, Any], results: list[dict[str, Any]], index: int
+) -> tuple[Step, float | None, float | None]:
+    """One history item as a step, with its start and end times (epoch seconds)."""
+    model_output = as_dict(item.get("model_output"))
+    state = as_dict(item.get("state"))
+    metadata = as_dict(item.get("metadata"))
+    raw_number = metadata.get("step_number")
+    number = raw_number if isinstance(raw_number, int) and not isinstance(raw_number, bool) else index + 1
+    start = _seconds(metadata.get("step_start_time"))
+    end = _seconds(metadata.get("step_end_time"))
+    step = Step(
+        number=number,
+        url=as_str(state.get("url")),
+        title=as_str(state.get("title")),
+        evaluation_previous_goal=as_str(model_output.get("evaluation_previous_goal")),
+        memory=as_str(model_output.get("memory")),
+        next_goal=as_str(model_output.get("next_goal")),
+        thinking=as_str(model_output.get("thinking")),
+        actions=actions_from_entries(model_output.get("action")),
+        results=[text for r in results if (text := as_text(r.get("extracted_content")))],
+        errors=[text for r in results if (text := as_text(r.get("error")))],
+        duration_s=end - start if start is not None and end is not None and end >= start else None,
+        started_at=_timestamp(start),
+    )
+    return step, start, end
+
+
+def _seconds(value: object) -> float | None:
+    """An epoch time as browser-use writes it: a finite number, never a string."""
+    return None if isinstance(value, str) else as_float(value)
+
+
+class HistoryCache:
+    """Parsed histories by (path, inode, mtime, size): a file is parsed again only when it changes."""
+
+    def __init__(self, size: int = DEFAULT_CACHE_SIZE) -> None:
+        self._entries: OrderedDict[tuple[str, int, int, int], Parsed | Broken] = OrderedDict()
+        self._size = max(1, size)
+        self._lock = threading.Lock()
+        #: How many times a history file was actually parsed (observable by tests).
+        self.parse_count = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def load(self, path: Path) -> Parsed | Broken:
+        """Parse a history file, reusing the cached result while the file is unchanged."""
+        try:
+            st = path.stat()
+        except OSError as exc:
+            return Broken(f"history file {path.name} cannot be read ({exc.strerror or exc})")
+        if not stat.S_ISREG(st.st_mode):
+            return Broken(f"{path.name} is not a regular file")
+        key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+        with self._lock:
+            cached = self._entries.get(key)
+            if cached is not None:
+                self._entries.move_to_end(key)
+                return cached
+        result = parse_file(path, st.st_size)
+        with self._lock:
+            self.parse_count += 1
+            self._entries[key] = result
+            self._entries.move_to_end(key)
+            # Older versions of the same file are dead weight: drop them, then bound the size.
+            for stale in [k for k in self._entries if k[0] == key[0] and k != key]:
+                del self._entries[stale]
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return result
+
+
+def parse_file(path: Path, size: int) -> Parsed | Broken:
+    retry = "If browser-use is still writing it, try again when the run has finished."
+    if size > MAX_HISTORY_BYTES:
+        return Broken(
+            f"history file {path.name} is {size // (1024 * 1024)} MiB, larger than the "
+            f"{MAX_HISTORY_BYTES // (1024 * 1024)} MiB this server reads"
+        )
+    if size == 0:
+        return Broken(f"history file {path.name} is empty (truncated?)", retry)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_HISTORY_BYTES + 1)
+    except OSError as exc:
+        return Broken(f"history file {path.name} cannot be read ({exc.strerror or exc})")
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        return Broken(f"history file {path.name} is not UTF-8 text")
+    except json.JSONDecodeError as exc:
+        return Broken(
+            f"history file is not valid JSON (truncated?): {path.name} line {exc.lineno} column {exc.colno}",
+            retry + " Otherwise the file is damaged; save it again with agent.save_history().",
+        )
+    except RecursionError:
+        return Broken(f"history file {path.name} is nested too deeply to read")
+    if not isinstance(data, dict) or not isinstance(data.get("history"), list):
+        found = type(data).__name__ if not isinstance(data, dict) else "an object without a 'history' list"
+        return Broken(
+            f'{path.name} is not a browser-use history: expected {{"history": [...]}}, found {found}',
+            "Write it with agent.save_history(path).",
+        )
+    try:
+        return map_history(data)
+    except (RecursionError, ValueError, TypeError) as exc:  # pragma: no cover - defensive
+        return Broken(f"history file {path.name} has an unexpected shape ({type(exc).__name__})")

@@ -1,0 +1,232 @@
+"""Finding runs in the runs folder, confined to it: each run folder, or a bare history file.
+
+A run is a folder directly inside the runs folder holding the history file written by
+`agent.save_history()` (`AgentHistory.json`, or any `*.json` whose top level is
+`{"history": [...]}`), or a bare `<run id>.json`. Nothing outside the folder is ever
+followed: symbolic links that leave it are reported, not served.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...errors import InvalidInputError, LocalRunError
+from ...ids import validate_id
+from .history import Broken, HistoryCache, Parsed
+
+HISTORY_FILE_NAME = "AgentHistory.json"
+#: Listing errors are capped so a pathological folder stays readable.
+MAX_LISTED_ERRORS = 20
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run found on disk."""
+
+    id: str
+    folder: Path | None  # the run folder (unresolved, inside root); None for a bare history file
+    history: Path  # the history file (unresolved, inside root)
+
+    @property
+    def rel_history(self) -> str:
+        return f"{self.id}/{self.history.name}" if self.folder is not None else self.history.name
+
+
+@dataclass
+class Loaded:
+    run: Run
+    result: Parsed
+    mtime: float
+
+
+def natural_key(text: str) -> list[tuple[int, int | str]]:
+    """Sort 'step_10' after 'step_9'."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part]
+
+
+def inside(path: Path, root: Path) -> bool:
+    """`path` (already resolved) is `root` or below it."""
+    return path == root or path.is_relative_to(root)
+
+
+def resolved_inside(path: Path, root: Path) -> Path | None:
+    """Resolve `path` following symlinks; return it if it exists and stays inside `root`."""
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):  # ValueError: embedded NUL byte
+        return None
+    return resolved if inside(resolved, root) else None
+
+
+def points_outside(path: Path, root: Path) -> bool:
+    """`path` is a symbolic link (possibly dangling) whose target lies outside `root`."""
+    try:
+        return path.is_symlink() and not inside(path.resolve(strict=False), root)
+    except (OSError, RuntimeError, ValueError):
+        return True
+
+
+def is_valid_id(name: str) -> bool:
+    try:
+        validate_id(name)
+    except InvalidInputError:
+        return False
+    return True
+
+
+class RunsFolder:
+    """The runs folder: locating one run, or scanning all of them, parsed through one cache."""
+
+    def __init__(self, runs_dir: Path, histories: HistoryCache) -> None:
+        self.runs_dir = runs_dir
+        self.histories = histories
+
+    def root(self) -> Path:
+        try:
+            root = self.runs_dir.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise LocalRunError(
+                f"The runs folder {self.runs_dir} does not exist. Point the server at the folder that holds "
+                "your browser-use run folders."
+            ) from None
+        if not root.is_dir():
+            raise LocalRunError(f"The runs folder {self.runs_dir} is not a folder.")
+        return root
+
+    def locate(self, root: Path, run_id: str) -> Run | Broken | None:
+        """The run named `run_id`: a folder, else a bare `<run_id>.json`. None if neither exists."""
+        folder = root / run_id
+        if os.path.lexists(folder):
+            if resolved_inside(folder, root) is None:
+                if points_outside(folder, root):
+                    return Broken(
+                        "its folder is a symbolic link that points outside the runs folder, "
+                        "so it is not served"
+                    )
+            elif folder.is_dir():
+                found = self.history_in_folder(root, run_id, folder)
+                if found is not None:
+                    return found
+        bare = root / f"{run_id}.json"
+        if os.path.lexists(bare):
+            if resolved_inside(bare, root) is None:
+                if points_outside(bare, root):
+                    return Broken("its history file is a symbolic link that points outside the runs folder")
+            elif bare.is_file():
+                return Run(id=run_id, folder=None, history=bare)
+        return None
+
+    def history_in_folder(self, root: Path, run_id: str, folder: Path) -> Run | Broken | None:
+        """Find the history file of a run folder: AgentHistory.json, else a history-shaped *.json."""
+        preferred = folder / HISTORY_FILE_NAME
+        if os.path.lexists(preferred):
+            if resolved_inside(preferred, root) is None:
+                return Broken(f"{HISTORY_FILE_NAME} is a symbolic link that points outside the runs folder")
+            return Run(id=run_id, folder=folder, history=preferred)
+        try:
+            candidates = sorted(
+                (p for p in folder.iterdir() if p.suffix.lower() == ".json" and not p.name.startswith(".")),
+                key=lambda p: natural_key(p.name),
+            )
+        except OSError as exc:
+            return Broken(f"its folder cannot be listed ({exc.strerror or exc})")
+        if not candidates:
+            return None
+        first_broken: Broken | None = None
+        for candidate in candidates:
+            if resolved_inside(candidate, root) is None or not candidate.is_file():
+                continue
+            result = self.histories.load(candidate)
+            if isinstance(result, Parsed):
+                return Run(id=run_id, folder=folder, history=candidate)
+            first_broken = first_broken or result
+        names = ", ".join(c.name for c in candidates[:5])
+        return Broken(
+            f"no browser-use history found among its JSON files ({names})"
+            + (f"; first problem: {first_broken.reason}" if first_broken else ""),
+            first_broken.hint if first_broken else "",
+        )
+
+    def scan(self, root: Path) -> tuple[list[Loaded], list[str]]:
+        loaded: list[Loaded] = []
+        errors: list[str] = []
+        seen: set[str] = set()
+        try:
+            entries = sorted(os.scandir(root), key=lambda e: natural_key(e.name))
+        except OSError as exc:
+            raise LocalRunError(
+                f"The runs folder {self.runs_dir} cannot be listed ({exc.strerror or exc})."
+            ) from None
+
+        def add(run_id: str, located: Run | Broken | None) -> None:
+            if located is None:
+                return
+            seen.add(run_id)
+            if isinstance(located, Broken):
+                errors.append(f"run '{run_id}': {located.reason}")
+                return
+            result = self.histories.load(located.history)
+            if isinstance(result, Broken):
+                errors.append(f"run '{run_id}': {result.reason}")
+                return
+            try:
+                mtime = located.history.stat().st_mtime
+            except OSError:
+                mtime = 0.0
+            loaded.append(Loaded(located, result, mtime))
+
+        folders = [e for e in entries if not e.name.startswith(".") and self._entry_is_dir(e)]
+        files = [e for e in entries if not e.name.startswith(".") and e.name.lower().endswith(".json")]
+        for entry in folders:
+            folder = Path(entry.path)
+            if resolved_inside(folder, root) is None:
+                errors.append(
+                    f"run '{entry.name[:60]}': its folder is a symbolic link that points outside the runs "
+                    "folder, so it is not served"
+                )
+                continue
+            if not is_valid_id(entry.name):
+                if self._has_json(folder):
+                    errors.append(
+                        f"folder '{entry.name[:60]}' skipped: its name is not a valid run id (use letters, "
+                        "digits, '-', '_' and '.')"
+                    )
+                continue
+            add(entry.name, self.history_in_folder(root, entry.name, folder))
+        for entry in files:
+            if self._entry_is_dir(entry):
+                continue
+            run_id = entry.name[: -len(".json")]
+            if not is_valid_id(run_id):
+                errors.append(f"file '{entry.name[:60]}' skipped: its name is not a valid run id")
+                continue
+            if run_id in seen:
+                errors.append(f"file '{entry.name}' skipped: a run folder '{run_id}' has the same id")
+                continue
+            bare = Path(entry.path)
+            if resolved_inside(bare, root) is None:
+                if points_outside(bare, root):
+                    errors.append(
+                        f"run '{run_id}': its history file is a symbolic link that points outside the runs "
+                        "folder, so it is not served"
+                    )
+                continue
+            add(run_id, Run(id=run_id, folder=None, history=bare))
+        return loaded, errors
+
+    @staticmethod
+    def _entry_is_dir(entry: os.DirEntry[str]) -> bool:
+        try:
+            return entry.is_dir(follow_symlinks=True)
+        except OSError:
+            return False
+
+    @staticmethod
+    def _has_json(folder: Path) -> bool:
+        try:
+            return any(p.suffix.lower() == ".json" for p in folder.iterdir())
+        except OSError:
+            return False

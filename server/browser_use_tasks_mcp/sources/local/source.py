@@ -1,0 +1,291 @@
+"""Local runs of the open-source `browser-use` agent, read from a folder on disk.
+
+The folder is rescanned on every call, so runs added or rewritten while the server runs
+show up without a restart; parsed histories are cached by file identity (`history.py`).
+All file I/O happens in worker threads. Every path handed out is relative to the runs
+folder, and reads refuse anything that resolves outside it (`confined.py`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import anyio.to_thread
+
+from ...errors import FetchRefusedError, InvalidInputError, LocalRunError, NotFoundError
+from ...ids import validate_file_name
+from ...models import (
+    MediaBundle,
+    MediaItem,
+    OutputFile,
+    Screenshot,
+    Step,
+    Task,
+    TaskPage,
+    TaskSummary,
+    normalize_status,
+)
+from ..base import Capabilities, Locatable, TaskSource
+from .confined import check_relative_path, read_file
+from .history import DEFAULT_CACHE_SIZE, Broken, HistoryCache, Parsed
+from .inventory import MAX_FILES_PER_RUN, Inventory, inventory
+from .runs_folder import MAX_LISTED_ERRORS, Loaded, Run, RunsFolder, resolved_inside
+
+#: Names of missing files are capped so a pathological folder stays readable.
+MAX_LISTED_NAMES = 30
+
+NO_RECORDING_NOTE = "No video recording in this run (browser-use writes one only with record_video_dir)."
+NO_GIF_NOTE = "No GIF in this run (browser-use writes agent_history.gif only with generate_gif=True)."
+NO_CONVERSATION_NOTE = (
+    "No conversation logs in this run (browser-use writes them only with save_conversation_path)."
+)
+BARE_RUN_NOTE = (
+    "This run is a bare history file: no screenshots, GIF, recordings or conversation logs are "
+    "stored next to it. Keep a run in its own folder to have them found."
+)
+
+
+class LocalRunsSource(TaskSource):
+    """Runs of the open-source browser-use agent saved in a folder."""
+
+    kind = "local"
+    # Files on disk: nothing expires, the folder changes under us, and a run folder may hold
+    # its own GIF, logs and the conversation of each step.
+    capabilities = Capabilities(
+        links_expire=False, live_listing=True, own_gif=True, execution_log=True, conversations=True
+    )
+
+    def __init__(self, runs_dir: Path, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        self.runs_dir = Path(runs_dir).expanduser()
+        self.label = f"local browser-use runs in {self.runs_dir}"
+        self._histories = HistoryCache(cache_size)
+        self._folder = RunsFolder(self.runs_dir, self._histories)
+
+    @property
+    def parse_count(self) -> int:
+        """How many times a history file was actually parsed (observable by tests)."""
+        return self._histories.parse_count
+
+    # ----------------------------------------------------------------- tasks
+
+    async def get_task(self, task_id: str) -> Task:
+        run_id = self.validate_task_id(task_id)
+        return await anyio.to_thread.run_sync(self._get_task_sync, run_id)
+
+    async def list_tasks(self, *, status: str | None, page: int, page_size: int) -> TaskPage:
+        if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+            raise InvalidInputError("`page` must be a whole number of at least 1.")
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise InvalidInputError("`page_size` must be a whole number of at least 1.")
+        wanted = normalize_status(status) if status else None
+        return await anyio.to_thread.run_sync(self._list_sync, wanted, page, page_size)
+
+    def _list_sync(self, status: str | None, page: int, page_size: int) -> TaskPage:
+        loaded, errors = self._folder.scan(self._folder.root())
+        loaded.sort(key=lambda entry: entry.run.id)
+        loaded.sort(key=_newest_key, reverse=True)
+        summaries = [_summary(entry) for entry in loaded]
+        if status:
+            summaries = [s for s in summaries if s.status == status]
+        total = len(summaries)
+        start = (page - 1) * page_size
+        if len(errors) > MAX_LISTED_ERRORS:
+            more = f"... and {len(errors) - MAX_LISTED_ERRORS} more unreadable entries"
+            errors = [*errors[:MAX_LISTED_ERRORS], more]
+        return TaskPage(
+            items=summaries[start : start + page_size],
+            page=page,
+            page_size=page_size,
+            total_items=total,
+            total_pages=max(1, math.ceil(total / page_size)),
+            errors=errors,
+        )
+
+    def _require_run(self, root: Path, run_id: str) -> Run:
+        located = self._folder.locate(root, run_id)
+        if located is None:
+            raise NotFoundError(
+                f"No run named '{run_id}' in {self.runs_dir}. Call list_tasks to see the available run ids."
+            )
+        if isinstance(located, Broken):
+            raise LocalRunError(f"Run '{run_id}' cannot be read: {located.reason}. {located.hint}".strip())
+        return located
+
+    def _get_task_sync(self, run_id: str) -> Task:
+        root = self._folder.root()
+        run = self._require_run(root, run_id)
+        parsed = self._histories.load(run.history)
+        if isinstance(parsed, Broken):
+            raise LocalRunError(
+                f"Run '{run_id}' cannot be read: {parsed.reason} ({run.rel_history}). {parsed.hint}".strip()
+            )
+        steps, missing = self._with_screenshots(root, run, parsed)
+        files = inventory(root, run)
+        return Task(
+            id=run.id,
+            source="local",
+            task=parsed.prompt,
+            status=parsed.status,
+            raw_status=parsed.raw_status,
+            is_success=parsed.is_success,
+            judgement=parsed.judgement.model_copy() if parsed.judgement else None,
+            output=parsed.output,
+            created_at=parsed.created_at,
+            started_at=parsed.created_at,
+            finished_at=parsed.finished_at,
+            metadata={"history_file": run.rel_history, "run_folder": run.id if run.folder else None},
+            steps=steps,
+            output_files=files.output_files if files else [],
+            notes=_notes(parsed, run, missing),
+        )
+
+    def _with_screenshots(self, root: Path, run: Run, parsed: Parsed) -> tuple[list[Step], list[str]]:
+        """The parsed steps with the screenshots found on disk, and the steps whose screenshot is gone."""
+        steps: list[Step] = []
+        missing: list[str] = []
+        for step, ref in zip(parsed.steps, parsed.screenshot_refs, strict=True):
+            shot: Screenshot | None = None
+            if ref is not None:
+                rel = _find_screenshot(root, run, ref, step.number)
+                if rel is None:
+                    missing.append(str(step.number))
+                else:
+                    shot = Screenshot(step=step.number, path=rel)
+            steps.append(step.model_copy(update={"screenshot": shot}, deep=True))
+        return steps, missing
+
+    # ----------------------------------------------------------------- media and files
+
+    async def _inventory_for(self, task: Task) -> Inventory | None:
+        run_id = self.validate_task_id(task.id)
+
+        def work() -> Inventory | None:
+            root = self._folder.root()
+            return inventory(root, self._require_run(root, run_id))
+
+        return await anyio.to_thread.run_sync(work)
+
+    async def get_source_gif(self, task: Task) -> MediaItem | None:
+        found = await self._inventory_for(task)
+        return found.gif if found else None
+
+    async def get_media(self, task: Task) -> MediaBundle:
+        found = await self._inventory_for(task)
+        if found is None:
+            return MediaBundle(task_id=task.id, notes=[BARE_RUN_NOTE])
+        notes = [
+            note
+            for note, missing in (
+                (NO_RECORDING_NOTE, not found.recordings),
+                (NO_GIF_NOTE, found.gif is None),
+                (NO_CONVERSATION_NOTE, not found.conversations),
+                (
+                    f"The run folder holds more than {MAX_FILES_PER_RUN} files; only the first were listed.",
+                    found.truncated,
+                ),
+            )
+            if missing
+        ]
+        return MediaBundle(
+            task_id=task.id,
+            recordings=found.recordings,
+            logs=found.logs,
+            conversations=found.conversations,
+            output_files=found.output_files,
+            gif=found.gif,
+            notes=notes,
+        )
+
+    async def get_log(self, task: Task) -> MediaItem | None:
+        found = await self._inventory_for(task)
+        return found.logs[0] if found and found.logs else None
+
+    async def resolve_output_file(self, task: Task, file: str) -> OutputFile:
+        name = validate_file_name(file)
+        media = await self.get_media(task)
+        for output in media.output_files:
+            if output.name == name:
+                return output
+        names = [f.name for f in media.output_files]
+        available = f"Available: {_cap_join(names)}." if names else "This run has no output files."
+        raise NotFoundError(f"Run '{task.id}' has no output file named '{name}'. {available}")
+
+    async def read_bytes(self, item: Locatable, *, max_bytes: int) -> bytes:
+        rel = item.path
+        if not rel:
+            raise FetchRefusedError(
+                "The local source reads only files inside its runs folder, and this item has no path."
+            )
+        check_relative_path(rel)
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+            raise InvalidInputError("`max_bytes` must be a positive whole number.")
+        return await anyio.to_thread.run_sync(lambda: read_file(self._folder.root(), rel, max_bytes))
+
+
+def _newest_key(entry: Loaded) -> float:
+    parsed = entry.result
+    return parsed.last_end_ts if parsed.last_end_ts is not None else entry.mtime
+
+
+def _summary(entry: Loaded) -> TaskSummary:
+    parsed = entry.result
+    return TaskSummary(
+        id=entry.run.id,
+        task=parsed.prompt,
+        status=parsed.status,
+        raw_status=parsed.raw_status,
+        is_success=parsed.is_success,
+        created_at=parsed.created_at,
+        finished_at=parsed.finished_at,
+        output=parsed.output,
+        step_count=len(parsed.steps),
+    )
+
+
+def _notes(parsed: Parsed, run: Run, missing: list[str]) -> list[str]:
+    notes = list(parsed.notes)
+    if missing:
+        note = f"Screenshots missing on disk for steps {_cap_join(missing)}"
+        if run.folder is None:
+            note += (
+                " (a bare history file: keep it in a run folder next to its screenshots/ to have them found)"
+            )
+        notes.append(note + ".")
+    if not parsed.done:
+        notes.append("The run never reached `done` (interrupted, out of steps, or still running).")
+    return notes
+
+
+def _find_screenshot(root: Path, run: Run, ref: str, number: int) -> str | None:
+    """The screenshot's path relative to root: the recorded path, else screenshots/<name>."""
+    try:
+        recorded = Path(ref)
+        if recorded.is_absolute():
+            resolved = resolved_inside(recorded, root)
+            if resolved is not None and resolved.is_file():
+                return resolved.relative_to(root).as_posix()
+    except (OSError, ValueError):
+        pass
+    if run.folder is None:
+        return None
+    names = [n for n in (_basename(ref), f"step_{number}.png") if n]
+    for name in dict.fromkeys(names):
+        resolved = resolved_inside(run.folder / "screenshots" / name, root)
+        if resolved is not None and resolved.is_file():
+            return f"{run.id}/screenshots/{name}"
+    return None
+
+
+def _basename(raw: str) -> str | None:
+    """The file name of a path written on any OS; None when there is no plain name."""
+    name = re.split(r"[\\/]", raw.strip())[-1]
+    if not name or name in {".", ".."} or "\x00" in name:
+        return None
+    return name
+
+
+def _cap_join(items: list[str], limit: int = MAX_LISTED_NAMES) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")

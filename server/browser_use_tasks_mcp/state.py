@@ -1,0 +1,22 @@
+"""What the server lifespan opens once and every handler reads: the service and the call deadline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.mcpserver import Context
+
+from .service import TaskService
+
+
+@dataclass
+class AppState:
+    service: TaskService
+    call_deadline_s: float
+
+
+def app_state(ctx: Context[Any, Any]) -> AppState:
+    state = ctx.request_context.lifespan_context
+    assert isinstance(state, AppState)
+    return state

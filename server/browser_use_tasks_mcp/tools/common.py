@@ -1,0 +1,79 @@
+"""What the tool files share: argument types, annotations, and the content blocks they return."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from ..media import Rendered
+from ..models import Screenshot
+from ..results import ImageAttachment
+
+#: Every tool only reads; the same call gives the same answer; the data comes from outside.
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
+
+TaskId = Annotated[
+    str,
+    Field(
+        description="A task id, as listed by `list_tasks` (a UUID for Browser Use Cloud v2; a run folder name for "
+        "local runs).",
+        max_length=200,
+    ),
+]
+Resolution = Annotated[
+    Literal["preview", "full"],
+    Field(description="`preview` (long side ≤ 1024 px, a few hundred KB) or `full` resolution."),
+]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool: its handler (whose signature is its input schema) and how it presents itself."""
+
+    handler: Callable[..., Any]
+    title: str
+    description: str
+    annotations: ToolAnnotations = field(default_factory=lambda: READ_ONLY)
+
+    @property
+    def name(self) -> str:
+        return self.handler.__name__
+
+
+def result(markdown: str, structured: BaseModel | dict[str, Any], *extra: ContentBlock) -> CallToolResult:
+    data = structured if isinstance(structured, dict) else structured.model_dump(mode="json")
+    return CallToolResult(content=[TextContent(type="text", text=markdown), *extra], structured_content=data)
+
+
+def image_block(rendered: Rendered) -> ImageContent:
+    return ImageContent(
+        type="image", data=base64.b64encode(rendered.data).decode("ascii"), mime_type=rendered.mime_type
+    )
+
+
+def attachment(
+    shot: Screenshot, rendered: Rendered, resolution: Literal["preview", "full"]
+) -> ImageAttachment:
+    return ImageAttachment(
+        step=shot.step,
+        resource_uri=shot.resource_uri,
+        mime_type=rendered.mime_type,
+        width=rendered.width,
+        height=rendered.height,
+        size_bytes=len(rendered.data),
+        original_width=rendered.original.width,
+        original_height=rendered.original.height,
+        original_size_bytes=rendered.original.size_bytes,
+        resolution=resolution,
+    )
+
+
+def link(uri: str, name: str, mime_type: str | None, size: int | None = None) -> ResourceLink:
+    return ResourceLink(type="resource_link", uri=uri, name=name, mime_type=mime_type, size=size)
