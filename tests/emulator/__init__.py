@@ -6,6 +6,11 @@
         httpx2.get(f"{emu.v2_url}/tasks/{FINISHED_TASK}", headers=emu.v2_headers)
 
 Standalone: ``python -m tests.emulator --port 8765`` prints the base URL and serves.
+
+Seed data: the named tasks (FINISHED_TASK, FAILED_TASK, ..., the V1_* tasks) and their
+sessions are JSON files under ``tests/emulator/fixtures/`` (FINISHED_TASK is
+``fixtures/tasks/finished.json``; see ``fixtures/README.md`` to add one); LONG_TASK,
+HUNDRED_STEP_TASK, MANY_TASKS and BACKLOG_TASKS are generated in ``seed.py``.
 """
 
 from .faults import Fault, FaultSet
