@@ -11,7 +11,6 @@ import io
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Literal
 
 import anyio
 import anyio.lowlevel
@@ -175,15 +174,9 @@ def _fake_resolver(table: dict[str, list[str]]) -> Resolver:
     return resolve
 
 
-async def _refused(
-    fetcher: SafeFetcher,
-    url: str,
-    *,
-    max_bytes: int | None = None,
-    expect: Literal["any", "image", "text"] = "any",
-) -> str:
+async def _refused(fetcher: SafeFetcher, url: str, *, max_bytes: int | None = None) -> str:
     with pytest.raises(FetchRefusedError) as info:
-        await fetcher.fetch(url, max_bytes=max_bytes, expect=expect)
+        await fetcher.fetch(url, max_bytes=max_bytes)
     return info.value.message
 
 
@@ -191,7 +184,7 @@ async def _refused(
 
 
 async def test_happy_path_loopback_allowed_http(server: str, transport: RecordingTransport) -> None:
-    fetched = await _loopback_fetcher(server, transport).fetch(f"http://{server}/shot.png", expect="image")
+    fetched = await _loopback_fetcher(server, transport).fetch(f"http://{server}/shot.png")
     assert fetched.data == PNG
     assert fetched.mime_type == "image/png"
     assert fetched.url == f"http://{server}/shot.png"
@@ -204,8 +197,8 @@ async def test_same_host_redirect_is_followed(server: str, transport: RecordingT
     assert len(transport.urls) == 2
 
 
-async def test_text_is_returned_with_expect_text(server: str, transport: RecordingTransport) -> None:
-    fetched = await _loopback_fetcher(server, transport).fetch(f"http://{server}/notes.txt", expect="text")
+async def test_text_is_sniffed_as_text(server: str, transport: RecordingTransport) -> None:
+    fetched = await _loopback_fetcher(server, transport).fetch(f"http://{server}/notes.txt")
     assert fetched.mime_type == "text/plain"
 
 
@@ -221,7 +214,7 @@ async def test_public_host_is_pinned_and_gets_no_client_secrets() -> None:
     )
     client.cookies.set("session", "cookie_secret")
     fetcher = SafeFetcher(client, resolver=_fake_resolver({"files.example.com": ["93.184.216.34"]}))
-    fetched = await fetcher.fetch("https://files.example.com/shot.png?X-Amz-Signature=abc", expect="image")
+    fetched = await fetcher.fetch("https://files.example.com/shot.png?X-Amz-Signature=abc")
     assert fetched.url == "https://files.example.com/shot.png?X-Amz-Signature=abc"
     (request,) = seen
     # Connects to the address that was checked, while naming the host for HTTP and TLS.
@@ -434,19 +427,6 @@ async def test_http_error_gives_status_only(
     assert f"HTTP {status}" in message
     assert SECRET_BODY not in message
     assert "expired" not in message
-
-
-async def test_refuses_non_image_with_expect_image(server: str, transport: RecordingTransport) -> None:
-    fetcher = _loopback_fetcher(server, transport)
-    message = await _refused(fetcher, f"http://{server}/page.html", expect="image")
-    assert "not a PNG, JPEG, GIF or WEBP image" in message
-    assert "text/html" in message
-
-
-async def test_refuses_binary_with_expect_text(server: str, transport: RecordingTransport) -> None:
-    fetcher = _loopback_fetcher(server, transport)
-    message = await _refused(fetcher, f"http://{server}/binary.txt", expect="text")
-    assert "is binary (image/png)" in message
 
 
 # --------------------------------------------------------------------------- redaction

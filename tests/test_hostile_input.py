@@ -36,9 +36,9 @@ from mcp_types import CallToolResult
 from browser_use_tasks_mcp import render
 from browser_use_tasks_mcp.errors import MalformedResponseError
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
-from browser_use_tasks_mcp.service import with_resource_uris
 from browser_use_tasks_mcp.models import Task
 from browser_use_tasks_mcp.results import StepResult, TaskResult, summarize_steps
+from browser_use_tasks_mcp.service import with_resource_uris
 from browser_use_tasks_mcp.sources.cloud_v1 import task_from_v1
 from browser_use_tasks_mcp.sources.cloud_v2 import task_from_v2
 from browser_use_tasks_mcp.untrusted import clean_line, fence, sanitize

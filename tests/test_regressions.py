@@ -12,11 +12,11 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
-from browser_use_tasks_mcp.sources import make_source
 from browser_use_tasks_mcp.cache import ByteLRU
 from browser_use_tasks_mcp.config import ConfigError, Settings
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
 from browser_use_tasks_mcp.fetch import link_ttl
+from browser_use_tasks_mcp.sources import make_source
 from browser_use_tasks_mcp.sources.cloud_v2 import task_from_v2
 from browser_use_tasks_mcp.untrusted import code, inline
 from tests.emulator import FAILED_TASK, FILES_TASK, FINISHED_TASK, Emulator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -81,7 +82,7 @@ async def summarize_task(task_id: TaskIdArg, ctx: Context[Any, Any]) -> list[Mes
     return await run_prompt(ctx, "summarize_task", work, failed=_failed("summarize", task_id))
 
 
-def _failed(verb: str, task_id: str) -> Any:
+def _failed(verb: str, task_id: str) -> Callable[[str], list[Message]]:
     def message(reason: str) -> list[Message]:
         return [UserMessage(f"I wanted to {verb} Browser Use task {clean_line(task_id, 80)}, but: {reason}")]
 

@@ -37,7 +37,7 @@ async def wait_for_task(
         float, Field(description="Longest wait in seconds (1-50).", ge=1, le=MAX_WAIT_S)
     ] = 30,
 ) -> Annotated[CallToolResult, StatusResult]:
-    budget = min(max(1.0, float(timeout_s)), MAX_WAIT_S)
+    budget = float(timeout_s)  # 1-50, bounded by the schema
 
     async def work(service: TaskService) -> CallToolResult:
         started = anyio.current_time()

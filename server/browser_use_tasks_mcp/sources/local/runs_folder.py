@@ -151,71 +151,79 @@ class RunsFolder:
         )
 
     def scan(self, root: Path) -> tuple[list[Loaded], list[str]]:
-        loaded: list[Loaded] = []
-        errors: list[str] = []
-        seen: set[str] = set()
+        """Every readable run, and one line for each entry that looks like a run but cannot be read."""
         try:
             entries = sorted(os.scandir(root), key=lambda e: natural_key(e.name))
         except OSError as exc:
             raise LocalRunError(
                 f"The runs folder {self.runs_dir} cannot be listed ({exc.strerror or exc})."
             ) from None
+        found: list[tuple[str, Run | Broken]] = []
+        errors: list[str] = []
+        visible = [e for e in entries if not e.name.startswith(".")]
+        for entry in (e for e in visible if self._entry_is_dir(e)):
+            located = self._scan_folder(root, entry, errors)
+            if located is not None:
+                found.append((entry.name, located))
+        seen = {run_id for run_id, _ in found}
+        for entry in (e for e in visible if e.name.lower().endswith(".json") and not self._entry_is_dir(e)):
+            bare = self._scan_bare_file(root, entry, seen, errors)
+            if bare is not None:
+                found.append((bare.id, bare))
+        return self._load_all(found, errors), errors
 
-        def add(run_id: str, located: Run | Broken | None) -> None:
-            if located is None:
-                return
-            seen.add(run_id)
+    def _scan_folder(self, root: Path, entry: os.DirEntry[str], errors: list[str]) -> Run | Broken | None:
+        folder = Path(entry.path)
+        if resolved_inside(folder, root) is None:
+            errors.append(
+                f"run '{entry.name[:60]}': its folder is a symbolic link that points outside the runs "
+                "folder, so it is not served"
+            )
+            return None
+        if not is_valid_id(entry.name):
+            if self._has_json(folder):
+                errors.append(
+                    f"folder '{entry.name[:60]}' skipped: its name is not a valid run id (use letters, "
+                    "digits, '-', '_' and '.')"
+                )
+            return None
+        return self.history_in_folder(root, entry.name, folder)
+
+    @staticmethod
+    def _scan_bare_file(root: Path, entry: os.DirEntry[str], seen: set[str], errors: list[str]) -> Run | None:
+        run_id = entry.name[: -len(".json")]
+        if not is_valid_id(run_id):
+            errors.append(f"file '{entry.name[:60]}' skipped: its name is not a valid run id")
+            return None
+        if run_id in seen:
+            errors.append(f"file '{entry.name}' skipped: a run folder '{run_id}' has the same id")
+            return None
+        bare = Path(entry.path)
+        if resolved_inside(bare, root) is None:
+            if points_outside(bare, root):
+                errors.append(
+                    f"run '{run_id}': its history file is a symbolic link that points outside the runs "
+                    "folder, so it is not served"
+                )
+            return None
+        return Run(id=run_id, folder=None, history=bare)
+
+    def _load_all(self, found: list[tuple[str, Run | Broken]], errors: list[str]) -> list[Loaded]:
+        loaded: list[Loaded] = []
+        for run_id, located in found:
             if isinstance(located, Broken):
                 errors.append(f"run '{run_id}': {located.reason}")
-                return
+                continue
             result = self.histories.load(located.history)
             if isinstance(result, Broken):
                 errors.append(f"run '{run_id}': {result.reason}")
-                return
+                continue
             try:
                 mtime = located.history.stat().st_mtime
             except OSError:
                 mtime = 0.0
             loaded.append(Loaded(located, result, mtime))
-
-        folders = [e for e in entries if not e.name.startswith(".") and self._entry_is_dir(e)]
-        files = [e for e in entries if not e.name.startswith(".") and e.name.lower().endswith(".json")]
-        for entry in folders:
-            folder = Path(entry.path)
-            if resolved_inside(folder, root) is None:
-                errors.append(
-                    f"run '{entry.name[:60]}': its folder is a symbolic link that points outside the runs "
-                    "folder, so it is not served"
-                )
-                continue
-            if not is_valid_id(entry.name):
-                if self._has_json(folder):
-                    errors.append(
-                        f"folder '{entry.name[:60]}' skipped: its name is not a valid run id (use letters, "
-                        "digits, '-', '_' and '.')"
-                    )
-                continue
-            add(entry.name, self.history_in_folder(root, entry.name, folder))
-        for entry in files:
-            if self._entry_is_dir(entry):
-                continue
-            run_id = entry.name[: -len(".json")]
-            if not is_valid_id(run_id):
-                errors.append(f"file '{entry.name[:60]}' skipped: its name is not a valid run id")
-                continue
-            if run_id in seen:
-                errors.append(f"file '{entry.name}' skipped: a run folder '{run_id}' has the same id")
-                continue
-            bare = Path(entry.path)
-            if resolved_inside(bare, root) is None:
-                if points_outside(bare, root):
-                    errors.append(
-                        f"run '{run_id}': its history file is a symbolic link that points outside the runs "
-                        "folder, so it is not served"
-                    )
-                continue
-            add(run_id, Run(id=run_id, folder=None, history=bare))
-        return loaded, errors
+        return loaded
 
     @staticmethod
     def _entry_is_dir(entry: os.DirEntry[str]) -> bool:
