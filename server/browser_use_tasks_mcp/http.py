@@ -8,7 +8,6 @@ per-request header, so the shared pool can never send it to a media host.
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import math
 import random
@@ -33,6 +32,7 @@ from .errors import (
     UpstreamTimeoutError,
     UpstreamValidationError,
 )
+from .jsondata import loads
 from .untrusted import clean_line
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ class ApiTransport:
         if response.status_code >= 400:
             raise self._error_for(response, body, not_found)
         try:
-            return json.loads(body)
+            return loads(body)
         except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
             raise MalformedResponseError(
                 f"The {self._api_name} answered with something that is not JSON "
@@ -224,8 +224,8 @@ async def _read_capped(response: httpx2.Response, cap: int, api_name: str) -> by
 
 def _parse_detail(body: bytes) -> Any:
     try:
-        parsed = json.loads(body)
-    except ValueError:
+        parsed = loads(body)
+    except (ValueError, RecursionError):
         return None
     return parsed.get("detail") if isinstance(parsed, dict) else None
 

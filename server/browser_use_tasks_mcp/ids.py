@@ -6,16 +6,23 @@ An id that fails here is refused before any request or file access is made.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
+from collections.abc import Sequence
 
 from .errors import InvalidInputError
+from .untrusted import code
 
 MAX_ID_LENGTH = 128
 # Cloud ids are UUIDs in v2 and opaque tokens in v1; local run ids are folder names.
 # One conservative alphabet serves all three: no separators, no dots at the start,
 # no percent signs (so `%2e%2e` cannot decode into `..` anywhere downstream).
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
-_SAFE_FILE_NAME = re.compile(r"^[^/\\\x00-\x1f\x7f%?#]+$")
+# A requested file name is only ever compared with the names a source listed, never joined into a
+# path or a URL, so it may hold anything a listed name can (a model may add markdown's backslashes).
+_SAFE_FILE_NAME = re.compile(r"^[^\x00]+$")
+MAX_FILE_NAME_LENGTH = 300
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_\[\]<>!#|~])")
 
 
 def _describe(value: object) -> str:
@@ -56,12 +63,37 @@ def validate_file_name(value: object, *, what: str = "file") -> str:
     """A file name as the API or a run folder lists it: no separators, no traversal."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"`{what}` must be a non-empty file name as listed by `get_media`.")
-    text = value.strip()
-    if len(text) > 255 or text in {".", ".."} or not _SAFE_FILE_NAME.match(text):
+    text = value
+    if len(text) > MAX_FILE_NAME_LENGTH or text.strip() in {".", ".."} or not _SAFE_FILE_NAME.match(text):
         raise InvalidInputError(
             f"`{what}` {_describe(text)} is not a plain file name; use a name exactly as `get_media` lists it."
         )
     return text
+
+
+def name_key(name: str) -> str:
+    """A file name as it reads once shown: NFC, whitespace runs as one space, trimmed, no markdown escapes.
+
+    Names reach a model in code spans that fold tabs and newlines into spaces, and a model may copy
+    a name with the backslashes markdown escaping added (`my\\_results.csv`).
+    """
+    text = _MARKDOWN_ESCAPE.sub(r"\1", unicodedata.normalize("NFC", name))
+    return " ".join(text.split())
+
+
+def pick_name(names: Sequence[str], requested: str) -> int | None:
+    """The position of `requested` among listed names: the exact name first, else the name as shown."""
+    if requested in names:
+        return names.index(requested)
+    key = name_key(requested)
+    return next((i for i, name in enumerate(names) if name_key(name) == key), None)
+
+
+def file_not_found(task_id: str, requested: str, names: Sequence[str], limit: int = 10) -> str:
+    """The sentence for a file name no listed name matches; names are shown as code spans."""
+    listed = ", ".join(code(n, 100) for n in names[:limit]) + (" …" if len(names) > limit else "")
+    available = f"Available: {listed}." if names else "It lists no output files."
+    return f"Task {task_id} has no output file {code(requested, 100)}. {available}"
 
 
 def coerce_int(value: object, *, what: str, minimum: int, maximum: int) -> int:

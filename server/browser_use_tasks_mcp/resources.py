@@ -11,10 +11,11 @@ from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 
+from . import budget, render, uris
 from . import gif as gifs
-from . import render, uris
 from .errors import NotAvailableError
 from .guard import run_resource
+from .ids import coerce_int
 from .service import MAX_FILE_BYTES, TaskService
 from .untrusted import sanitize
 
@@ -26,11 +27,23 @@ async def steps_log(task_id: str, ctx: Context[Any, Any]) -> str:
     return await run_resource(ctx, "step-log", work)
 
 
+async def steps_log_from(task_id: str, start: str, ctx: Context[Any, Any]) -> str:
+    async def work(service: TaskService) -> str:
+        task = await service.get_task(task_id)
+        position = coerce_int(start, what="start", minimum=0, maximum=max(0, len(task.steps)))
+        return render.render_steps_log(task, position)
+
+    return await run_resource(ctx, "step-log-from", work)
+
+
 async def one_step(task_id: str, step: str, ctx: Context[Any, Any]) -> str:
     async def work(service: TaskService) -> str:
         task, found = await service.get_step(task_id, step)
+        data, _ = budget.fit(
+            {"task_id": task.id, **found.model_dump(mode="json")}, budget.RESOURCE_BUDGET // 2
+        )
         # ASCII escapes keep invisible and bidi characters of untrusted text visible as \uXXXX.
-        return json.dumps({"task_id": task.id, **found.model_dump(mode="json")}, ensure_ascii=True, indent=1)
+        return json.dumps(data, ensure_ascii=True, indent=1)
 
     return await run_resource(ctx, "step", work)
 
@@ -91,6 +104,8 @@ async def output_file(task_id: str, name: str, ctx: Context[Any, Any]) -> bytes:
 RESOURCES = (
     (uris.STEPS_LOG, steps_log, "step-log", "Step log of a task", "text/markdown",
      "Every step of a task as markdown, one section per step (goals, actions, URL, errors)."),
+    (uris.STEPS_LOG_FROM, steps_log_from, "step-log-from", "Step log of a task, from one step on", "text/markdown",
+     "The step log from a 0-based step position on, for logs too long for one read (the step log names it)."),
     (uris.STEP, one_step, "step", "One step of a task", "application/json",
      "One step as JSON: goals, memory, actions with parameters, URL, errors, duration, screenshot."),
     (uris.GIF, gif, "gif", "Animated GIF of a run", "image/gif",

@@ -18,12 +18,15 @@ _INVISIBLE = re.compile(
     "\U000e0000-\U000e007f]"
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Halves of UTF-16 pairs alone (from JSON escapes, or names decoded with surrogateescape) are not
+# text: they cannot be encoded, and a message holding one cannot be sent.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _BACKTICK_RUN = re.compile(r"`+")
 
 
 def sanitize(text: str) -> str:
-    """Drop invisible, bidi and control characters; keep newlines and tabs."""
-    text = unicodedata.normalize("NFC", text)
+    """Drop invisible, bidi and control characters, replace lone surrogates; keep newlines and tabs."""
+    text = unicodedata.normalize("NFC", _LONE_SURROGATE.sub("\ufffd", text))
     text = _INVISIBLE.sub("", text)
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 

@@ -14,6 +14,7 @@ PREFIX = "browser-use://tasks"
 
 # Templates, as the SDK registers them.
 STEPS_LOG = PREFIX + "/{task_id}/steps"
+STEPS_LOG_FROM = PREFIX + "/{task_id}/steps/from/{start}"
 STEP = PREFIX + "/{task_id}/steps/{step}"
 GIF = PREFIX + "/{task_id}/gif"
 LOGS = PREFIX + "/{task_id}/logs"
@@ -29,6 +30,11 @@ def _task(task_id: str, *parts: str | int) -> str:
 
 def steps_log(task_id: str) -> str:
     return _task(task_id, "steps")
+
+
+def steps_log_from(task_id: str, position: int) -> str:
+    """The step log from the step at `position` (0-based, in step order) on."""
+    return _task(task_id, "steps", "from", position)
 
 
 def step(task_id: str, number: int) -> str:

@@ -5,7 +5,7 @@ Everything the agent or a web page wrote goes inside `untrusted` fences (see
 to get the rest, so the text stays bounded whatever the task size.
 """
 
-from .errors import internal_error, resource_error, resource_timed_out, timed_out, tool_error
+from .errors import internal_error, resource_error, resource_timed_out, structured_cut, timed_out, tool_error
 from .media import image_label, render_gif, render_media, render_output_file, render_screenshots
 from .step import render_step, screenshot_attached, screenshot_not_attached, screenshot_pointer
 from .task import render_steps_log, render_task, render_task_page, render_wait, step_line
@@ -33,6 +33,7 @@ __all__ = [
     "screenshot_pointer",
     "size",
     "step_line",
+    "structured_cut",
     "timed_out",
     "tool_error",
     "when",

@@ -31,3 +31,10 @@ def resource_timed_out(deadline_s: float) -> str:
 
 def internal_error(what: str, exc: BaseException) -> str:
     return f"**Internal error** in `{what}` ({type(exc).__name__}). The server logs have details."
+
+
+def structured_cut(budget_bytes: int) -> str:
+    return (
+        f"\n_Structured content was cut to fit {budget_bytes // 1024} KB: long values end with “… [cut]” and "
+        "long lists keep their first items. Ask for less (one step, fewer steps) to get values in full._\n"
+    )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from .. import uris
 from ..models import MediaBundle, MediaItem, OutputFile, Screenshot, Task
 from ..results import GifResult, OutputFileResult
-from ..untrusted import clean_line, code, fence, inline
+from ..untrusted import code, fence, inline
 from .text import UNTRUSTED_NOTE, call, capped, join, numbers, size
 
 MAX_LISTED = 25
@@ -107,7 +107,7 @@ def _meta(mime_type: str | None, size_bytes: int | None) -> str:
 
 
 def _media_line(item: MediaItem) -> str:
-    parts = [f"- **{inline(item.name, 100)}**", _meta(item.mime_type, item.size_bytes)]
+    parts = [f"- {code(item.name, 100)}", _meta(item.mime_type, item.size_bytes)]
     if item.url:
         parts.append(code(item.url, 400))
     elif item.path:
@@ -118,7 +118,7 @@ def _media_line(item: MediaItem) -> str:
 
 
 def _file_line(file: OutputFile) -> str:
-    parts = [f"- **{inline(file.name, 100)}**", _meta(file.mime_type, file.size_bytes)]
+    parts = [f"- {code(file.name, 100)}", _meta(file.mime_type, file.size_bytes)]
     if file.download_url:
         parts.append(code(file.download_url, 400))
     return " ".join(p for p in parts if p)
@@ -129,7 +129,7 @@ def render_output_file(
 ) -> str:
     """`where` is set only when the file was too large to read; `total_chars` is the text's full length."""
     lines = [
-        f"# Output file {inline(clean_line(result.file.name, 100))} of task {result.task_id}",
+        f"# Output file {code(result.file.name, 100)} of task {result.task_id}",
         f"**Size:** {result.size_bytes} bytes · **Type:** {result.mime_type or 'unknown'}",
     ]
     uri = code(result.resource_uri, 400)

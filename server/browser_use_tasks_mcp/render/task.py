@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from .. import uris
+from ..budget import RESOURCE_BUDGET
 from ..models import Step, Task, TaskPage
 from ..results import StatusResult
 from ..selection import TEXT_CONTEXT, steps_that_matter
@@ -96,7 +97,7 @@ def _media_and_files(task: Task) -> list[str]:
     if task.output_files:
         lines += ["", f"## Output files ({len(task.output_files)})"]
         lines += capped(
-            [f"- {inline(f.name, 100)}" for f in task.output_files],
+            [f"- {code(f.name, 100)}" for f in task.output_files],
             10,
             f"call {call('get_media', task_id=task.id)} for the rest",
         )
@@ -169,21 +170,35 @@ def _extras(task: Task) -> list[str]:
     return lines
 
 
-def render_steps_log(task: Task) -> str:
-    """The whole step log as markdown: every step, each section bounded."""
+def render_steps_log(task: Task, start: int = 0, budget: int = RESOURCE_BUDGET) -> str:
+    """The step log as markdown from step position `start`, every step's sections bounded, the
+    whole within `budget` bytes; when steps are left, the last line names the resource with them."""
     lines = [
         f"# Step log of task {task.id} ({len(task.steps)} steps, status {task.status})",
         "",
         UNTRUSTED_NOTE,
     ]
-    for step in task.steps:
-        lines += ["", f"## Step {step.number}" + (" ✗" if step.errors else "")]
+    if start:
+        lines += [
+            "",
+            f"_From step {task.steps[start].number} on._" if start < len(task.steps) else "_No more steps._",
+        ]
+    used = sum(len(line.encode()) + 1 for line in lines)
+    for position in range(start, len(task.steps)):
+        step = task.steps[position]
+        section = ["", f"## Step {step.number}" + (" ✗" if step.errors else "")]
         meta = labels(
             [("Duration", duration(step.duration_s)), ("Screenshot", "yes" if step.screenshot else None)]
         )
-        if meta:
-            lines.append(meta)
-        lines.append(fence("\n".join(_log_body(step)), limit=3000))
+        section += [meta] if meta else []
+        section.append(fence("\n".join(_log_body(step)), limit=3000))
+        size = sum(len(line.encode()) + 1 for line in section)
+        if used + size > budget - 500 and position > start:
+            rest = uris.steps_log_from(task.id, position)
+            lines += ["", f"_Steps {step.number} to {task.steps[-1].number} follow in resource `{rest}`._"]
+            break
+        lines += section
+        used += size
     return join(lines)
 
 

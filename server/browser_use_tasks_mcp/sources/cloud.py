@@ -14,6 +14,7 @@ from ..config import Settings, is_loopback_host
 from ..errors import MalformedResponseError, NotFoundError
 from ..fetch import SafeFetcher
 from ..http import ApiTransport
+from ..ids import file_not_found, pick_name
 from ..models import OutputFile, Task
 from .base import Locatable, TaskSource
 
@@ -69,11 +70,12 @@ class CloudSource(TaskSource):
     @staticmethod
     def listed_file(task: Task, name: str, *, by_id: bool = False) -> OutputFile:
         """The output file the task lists under `name` (or id), or a not-found that names the others."""
-        match = next((f for f in task.output_files if name == f.name or (by_id and name == f.id)), None)
-        if match is None:
-            available = ", ".join(f.name for f in task.output_files[:10]) or "none"
-            raise NotFoundError(f"Task {task.id} has no output file '{name}'. Available: {available}.")
-        return match
+        if by_id and (match := next((f for f in task.output_files if f.id == name), None)):
+            return match
+        index = pick_name([f.name for f in task.output_files], name)
+        if index is None:
+            raise NotFoundError(file_not_found(task.id, name, [f.name for f in task.output_files]))
+        return task.output_files[index]
 
     async def read_bytes(self, item: Locatable, *, max_bytes: int) -> bytes:
         if not item.url:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import MalformedResponseError, NotFoundError, TasksError
 from ..ids import validate_file_name, validate_id
@@ -22,9 +22,21 @@ from ..models import (
     TaskSummary,
     normalize_status,
 )
+from ..untrusted import code
 from .base import Capabilities
 from .cloud import CloudSource
-from .parse import as_dict, as_int, as_list, as_str, clean_id, evaluation_failed, parse_datetime
+from .parse import (
+    MAX_FILES,
+    as_data,
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    bounded_steps,
+    clean_id,
+    evaluation_failed,
+    parse_datetime,
+)
 
 API_NAME = "Browser Use Cloud API v1"
 _STEP_IN_NAME = re.compile(r"(?:^|[^a-z])step[_\-]?(\d{1,5})(?:\D|$)", re.IGNORECASE)
@@ -117,12 +129,11 @@ class CloudV1Source(CloudSource):
         return bundle
 
     async def resolve_output_file(self, task: Task, file: str) -> OutputFile:
-        name = validate_file_name(file)
-        match = self.listed_file(task, name)
+        match = self.listed_file(task, validate_file_name(file))
         body = as_dict(
             await self._api.get_json(
-                f"/task/{task.id}/output-file/{name}",
-                not_found=f"Output file '{name}' of task {task.id} was not found.",
+                f"/task/{task.id}/output-file/{quote(match.name, safe='')}",
+                not_found=f"Output file {code(match.name, 100)} of task {task.id} was not found.",
             )
         )
         return match.model_copy(update={"download_url": as_str(body.get("download_url"))})
@@ -157,7 +168,8 @@ def task_from_v1(body: Any) -> Task:
         raise MalformedResponseError(f"The {API_NAME} sent a task of an unexpected shape.")
     raw_status = as_str(data.get("status"))
     steps: list[Step] = []
-    for index, item in enumerate(s for s in as_list(data.get("steps")) if isinstance(s, dict)):
+    kept, skipped = bounded_steps([s for s in as_list(data.get("steps")) if isinstance(s, dict)])
+    for index, item in kept:
         steps.append(
             Step(
                 number=as_int(item.get("step")) or index + 1,
@@ -169,7 +181,7 @@ def task_from_v1(body: Any) -> Task:
     for current, following in itertools.pairwise(steps):
         if evaluation_failed(following.evaluation_previous_goal):
             current.errors.append(f"Step {following.number} judged it: {following.evaluation_previous_goal}")
-    metadata = as_dict(data.get("metadata"))
+    metadata = as_dict(as_data(data.get("metadata")))
     return Task(
         id=task_id,
         source="cloud-v1",
@@ -181,11 +193,16 @@ def task_from_v1(body: Any) -> Task:
         finished_at=parse_datetime(data.get("finished_at")),
         metadata=metadata,
         steps=steps,
-        output_files=[OutputFile(name=n) for n in as_list(data.get("output_files")) if isinstance(n, str)],
+        output_files=[
+            OutputFile(name=n) for n in as_list(data.get("output_files"))[:MAX_FILES] if isinstance(n, str)
+        ],
         live_url=as_str(data.get("live_url")),
         public_share_url=as_str(data.get("public_share_url")),
         cookies=_cookies(data.get("browser_data")),
-        user_uploaded_files=[n for n in as_list(data.get("user_uploaded_files")) if isinstance(n, str)],
+        user_uploaded_files=[
+            n for n in as_list(data.get("user_uploaded_files"))[:MAX_FILES] if isinstance(n, str)
+        ],
+        notes=[skipped] if skipped else [],
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 from typing import Any
 
@@ -11,6 +10,7 @@ import anyio
 
 from ..errors import InvalidInputError, MalformedResponseError, NotAvailableError, TasksError
 from ..ids import validate_file_name, validate_uuid
+from ..jsondata import loads
 from ..models import (
     Judgement,
     MediaBundle,
@@ -27,12 +27,15 @@ from ..models import (
 from .base import Capabilities
 from .cloud import CloudSource
 from .parse import (
+    MAX_FILES,
     as_bool,
+    as_data,
     as_dict,
     as_float,
     as_int,
     as_list,
     as_str,
+    bounded_steps,
     clean_id,
     evaluation_failed,
     judgement_from,
@@ -220,16 +223,17 @@ def _judgement(verdict: Any, report: Any) -> Judgement | None:
     parsed: Any = {}
     if text:
         try:
-            parsed = json.loads(text)
-        except ValueError:
+            parsed = loads(text)
+        except (ValueError, RecursionError):
             parsed = {"reasoning": text}
     return judgement_from(parsed, verdict)
 
 
-def _steps_from_v2(raw_steps: list[Any]) -> list[Step]:
+def _steps_from_v2(raw_steps: list[Any], notes: list[str]) -> list[Step]:
     steps: list[Step] = []
-    raw = [s for s in raw_steps if isinstance(s, dict)]
-    for index, item in enumerate(raw):
+    kept, skipped = bounded_steps([s for s in raw_steps if isinstance(s, dict)])
+    notes += [skipped] if skipped else []
+    for index, item in kept:
         number = as_int(item.get("number")) or index + 1
         shot = as_str(item.get("screenshotUrl"))
         steps.append(
@@ -257,6 +261,7 @@ def task_from_v2(body: Any) -> Task:
     if not task_id:
         raise MalformedResponseError("The Browser Use Cloud API v2 sent a task without a valid id.")
     raw_status = as_str(data.get("status"))
+    notes: list[str] = []
     return Task(
         id=task_id,
         source="cloud-v2",
@@ -273,14 +278,15 @@ def task_from_v2(body: Any) -> Task:
         created_at=parse_datetime(data.get("createdAt")),
         started_at=parse_datetime(data.get("startedAt")),
         finished_at=parse_datetime(data.get("finishedAt")),
-        metadata=as_dict(data.get("metadata")),
-        steps=_steps_from_v2(as_list(data.get("steps"))),
+        metadata=as_dict(as_data(data.get("metadata"))),
+        steps=_steps_from_v2(as_list(data.get("steps")), notes),
         output_files=[
             OutputFile(name=as_str(f.get("fileName")) or "unnamed", id=as_str(f.get("id")))
-            for f in as_list(data.get("outputFiles"))
+            for f in as_list(data.get("outputFiles"))[:MAX_FILES]
             if isinstance(f, dict)
         ],
-        suggestions=[s for s in as_list(data.get("suggestions")) if isinstance(s, dict)],
+        suggestions=[as_data(s) for s in as_list(data.get("suggestions"))[:10] if isinstance(s, dict)],
+        notes=notes,
     )
 
 

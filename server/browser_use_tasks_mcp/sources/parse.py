@@ -8,12 +8,34 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import InvalidInputError
+from ..jsondata import loads
 from ..models import Action, Judgement
+
+#: One text field (a memory, a goal, an output) is kept up to this many characters.
+MAX_TEXT_CHARS = 20_000
+#: Containers nested deeper than this (metadata, action parameters) are kept as a short text.
+MAX_DEPTH = 12
+#: One action's parameters, as JSON, are kept up to this many characters.
+MAX_PARAMS_CHARS = 8_000
+#: Output and uploaded files listed of one task.
+MAX_FILES = 500
+#: Steps kept of one task: the first and last halves of this many (a run past it is pathological).
+MAX_STEPS = 2_000
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_ASCII_INT = re.compile(r"[+-]?[0-9]{1,18}")
+
+
+def _text(value: str) -> str:
+    """Valid Unicode (a lone surrogate becomes U+FFFD), at most MAX_TEXT_CHARS."""
+    if len(value) > MAX_TEXT_CHARS:
+        value = value[:MAX_TEXT_CHARS] + " … [cut]"
+    return _LONE_SURROGATE.sub("\ufffd", value)
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -32,7 +54,7 @@ def as_str(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value
+        return _text(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
@@ -40,7 +62,23 @@ def as_str(value: Any) -> str | None:
 
 def as_text(value: Any) -> str | None:
     """A string that says something: None for anything else, and for blank text."""
-    return value if isinstance(value, str) and value.strip() else None
+    return _text(value) if isinstance(value, str) and value.strip() else None
+
+
+def bounded_steps(items: list[Any]) -> tuple[list[tuple[int, Any]], str | None]:
+    """(position, item) of the steps kept, the first and last MAX_STEPS // 2; and a note when any were not."""
+    if len(items) <= MAX_STEPS:
+        return list(enumerate(items)), None
+    half = MAX_STEPS // 2
+    kept = [
+        *enumerate(items[:half]),
+        *((len(items) - half + i, item) for i, item in enumerate(items[-half:])),
+    ]
+    note = (
+        f"The task has {len(items)} steps; steps {half + 1} to {len(items) - half} (by position) were not read, "
+        f"to keep memory bounded. The first and last {half} are shown."
+    )
+    return kept, note
 
 
 def as_bool(value: Any) -> bool | None:
@@ -67,7 +105,7 @@ def as_int(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _ASCII_INT.fullmatch(value.strip()):
         return int(value.strip())
     return None
 
@@ -80,18 +118,42 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def as_data(value: Any, depth: int = 0) -> Any:
+    """JSON data safe to keep and show: valid text, bounded strings, nesting cut at MAX_DEPTH."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        if depth >= MAX_DEPTH:
+            return "{…}"
+        return {_text(str(k)): as_data(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return "[…]" if depth >= MAX_DEPTH else [as_data(v, depth + 1) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def params_of(value: Any) -> dict[str, Any]:
+    """An action's parameters: bounded data, or the start of their JSON when they are too large."""
+    data = as_data(value if isinstance(value, dict) else {"value": value})
+    text = json.dumps(data, ensure_ascii=False)
+    if len(text) <= MAX_PARAMS_CHARS:
+        return data  # type: ignore[no-any-return]
+    return {"cut": text[:MAX_PARAMS_CHARS] + " … [cut]"}
+
+
 def parse_action(raw: Any) -> Action:
     """An action is `{"name": {params}}`, in v2 as a JSON string; keep anything else readable."""
     value = raw
     if isinstance(raw, str):
         try:
-            value = json.loads(raw)
-        except ValueError:
-            return Action(name="unparsed", params={"text": raw[:500]})
+            value = loads(raw)
+        except (ValueError, RecursionError):
+            return Action(name="unparsed", params={"text": _text(raw[:500])})
     if isinstance(value, dict) and len(value) == 1:
         name, params = next(iter(value.items()))
-        return Action(name=str(name), params=params if isinstance(params, dict) else {"value": params})
-    return Action(name="unparsed", params={"text": str(raw)[:500]})
+        return Action(name=_text(str(name)[:100]), params=params_of(params))
+    return Action(name="unparsed", params={"text": _text(str(raw)[:500])})
 
 
 def actions_from_entries(entries: Any) -> list[Action]:
@@ -101,9 +163,7 @@ def actions_from_entries(entries: Any) -> list[Action]:
         for name, params in as_dict(entry).items():
             if params is None or not isinstance(name, str):
                 continue
-            actions.append(
-                Action(name=name, params=params if isinstance(params, dict) else {"value": params})
-            )
+            actions.append(Action(name=_text(name[:100]), params=params_of(params)))
     return actions
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from .. import budget, render
 from ..media import Rendered
 from ..models import Screenshot
 from ..results import ImageAttachment
@@ -48,7 +49,19 @@ class ToolSpec:
 
 
 def result(markdown: str, structured: BaseModel | dict[str, Any], *extra: ContentBlock) -> CallToolResult:
+    """Text for the model and structured content for programs, the latter cut to its byte budget."""
+    data, cut = bounded(structured)
+    return fitted(markdown, data, cut, *extra)
+
+
+def bounded(structured: BaseModel | dict[str, Any]) -> tuple[dict[str, Any], bool]:
     data = structured if isinstance(structured, dict) else structured.model_dump(mode="json")
+    return budget.fit(data)
+
+
+def fitted(markdown: str, data: dict[str, Any], cut: bool, *extra: ContentBlock) -> CallToolResult:
+    if cut:
+        markdown += render.structured_cut(budget.STRUCTURED_BUDGET)
     return CallToolResult(content=[TextContent(type="text", text=markdown), *extra], structured_content=data)
 
 

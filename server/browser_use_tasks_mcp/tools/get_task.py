@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from mcp_types import CallToolResult, TextContent
+from mcp_types import CallToolResult
 
 from .. import render
 from ..guard import run_tool
 from ..results import TaskResult, task_result
 from ..service import TaskService
-from .common import TaskId, ToolSpec
+from .common import TaskId, ToolSpec, bounded, fitted
 
 DESCRIPTION = (
     "Get one Browser Use task: status, whether it succeeded (agent and judge), the final output, cost, "
@@ -27,10 +27,8 @@ async def get_task(task_id: TaskId, ctx: Context[Any, Any]) -> Annotated[CallToo
         task = await service.get_task(task_id)
         # A cached task is rendered once: repeated reads cost a lookup, not a re-render.
         text = service.memo(task, "get_task:text", lambda: render.render_task(task))
-        structured = service.memo(
-            task, "get_task:structured", lambda: task_result(task).model_dump(mode="json")
-        )
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+        structured, cut = service.memo(task, "get_task:structured", lambda: bounded(task_result(task)))
+        return fitted(text, structured, cut)
 
     return await run_tool(ctx, "get_task", work)
 

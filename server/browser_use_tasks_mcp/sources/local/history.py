@@ -15,15 +15,29 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from ...jsondata import loads
 from ...models import Judgement, Step
-from ..parse import actions_from_entries, as_dict, as_float, as_list, as_str, as_text, judgement_from
+from ..parse import (
+    actions_from_entries,
+    as_dict,
+    as_float,
+    as_list,
+    as_str,
+    as_text,
+    bounded_steps,
+    judgement_from,
+)
 
 #: A history larger than this is not parsed (a real one is tens to hundreds of KiB per step).
-MAX_HISTORY_BYTES = 64 * 1024 * 1024
-#: Parsed histories kept in memory.
-DEFAULT_CACHE_SIZE = 256
+MAX_HISTORY_BYTES = 32 * 1024 * 1024
+#: Whole parsed histories kept in memory (a task read again within seconds is served by the service).
+DEFAULT_CACHE_SIZE = 32
+#: Listing rows kept: small, so a folder of thousands of runs is listed without parsing again.
+MAX_SUMMARIES = 20_000
+#: The final output kept in a listing row.
+SUMMARY_OUTPUT_CHARS = 2_000
 
 _USER_REQUEST = re.compile(r"<user_request>\s*(.*?)\s*</user_request>", re.DOTALL)
 
@@ -58,6 +72,35 @@ class Parsed:
     def is_success(self) -> bool | None:
         return self.success if self.done else None
 
+    def summary(self) -> Summary:
+        output = self.output[:SUMMARY_OUTPUT_CHARS] if self.output else self.output
+        return Summary(
+            prompt=self.prompt,
+            status=self.status,
+            raw_status=self.raw_status,
+            is_success=self.is_success,
+            created_at=self.created_at,
+            finished_at=self.finished_at,
+            output=output,
+            step_count=len(self.steps),
+            last_end_ts=self.last_end_ts,
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a listing shows of a run: a few hundred bytes, whatever the history's size."""
+
+    prompt: str | None
+    status: str
+    raw_status: str
+    is_success: bool | None
+    created_at: datetime | None
+    finished_at: datetime | None
+    output: str | None
+    step_count: int
+    last_end_ts: float | None
+
 
 @dataclass(frozen=True)
 class Broken:
@@ -84,7 +127,10 @@ def map_history(data: dict[str, Any]) -> Parsed:
     prompt: str | None = None
     times: list[tuple[float | None, float | None]] = []
     last_results: list[dict[str, Any]] = []
-    for index, item in enumerate(data["history"]):
+    kept, skipped = bounded_steps(data["history"])
+    if skipped:
+        notes.append(skipped)
+    for index, item in kept:
         if not isinstance(item, dict):
             notes.append(f"History item {index + 1} is not an object; it was skipped.")
             continue
@@ -151,44 +197,87 @@ def _seconds(value: object) -> float | None:
     return None if isinstance(value, str) else as_float(value)
 
 
-class HistoryCache:
-    """Parsed histories by (path, inode, mtime, size): a file is parsed again only when it changes."""
+_Key = tuple[str, int, int, int]
+V = TypeVar("V")
 
-    def __init__(self, size: int = DEFAULT_CACHE_SIZE) -> None:
-        self._entries: OrderedDict[tuple[str, int, int, int], Parsed | Broken] = OrderedDict()
-        self._size = max(1, size)
+
+class HistoryCache:
+    """Histories by file identity (path, inode, mtime, size): a file is parsed again only when it changes.
+
+    Whole parses are few and large; listing rows are many and small, and outlive the parse they
+    came from, so listing thousands of runs parses each one once.
+    """
+
+    def __init__(self, size: int = DEFAULT_CACHE_SIZE, summaries: int = MAX_SUMMARIES) -> None:
+        self._parsed: OrderedDict[_Key, Parsed | Broken] = OrderedDict()
+        self._summaries: OrderedDict[_Key, Summary | Broken] = OrderedDict()
+        self._limits = (max(1, size), max(1, summaries))
         self._lock = threading.Lock()
         #: How many times a history file was actually parsed (observable by tests).
         self.parse_count = 0
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._parsed)
 
     def load(self, path: Path) -> Parsed | Broken:
-        """Parse a history file, reusing the cached result while the file is unchanged."""
-        try:
-            st = path.stat()
-        except OSError as exc:
-            return Broken(f"history file {path.name} cannot be read ({exc.strerror or exc})")
-        if not stat.S_ISREG(st.st_mode):
-            return Broken(f"{path.name} is not a regular file")
-        key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+        """The parsed history, reusing the cached parse while the file is unchanged."""
+        key = _identity(path)
+        if isinstance(key, Broken):
+            return key
         with self._lock:
-            cached = self._entries.get(key)
-            if cached is not None:
-                self._entries.move_to_end(key)
-                return cached
-        result = parse_file(path, st.st_size)
+            cached = _get(self._parsed, key)
+        if cached is not None:
+            return cached
+        result = parse_file(path, key[3])
         with self._lock:
             self.parse_count += 1
-            self._entries[key] = result
-            self._entries.move_to_end(key)
-            # Older versions of the same file are dead weight: drop them, then bound the size.
-            for stale in [k for k in self._entries if k[0] == key[0] and k != key]:
-                del self._entries[stale]
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+            _put(self._parsed, key, result, self._limits[0])
+            _put(
+                self._summaries,
+                key,
+                result.summary() if isinstance(result, Parsed) else result,
+                self._limits[1],
+            )
         return result
+
+    def summary(self, path: Path) -> Summary | Broken:
+        """The listing row of a history, parsing it only when no row is cached for this version."""
+        key = _identity(path)
+        if isinstance(key, Broken):
+            return key
+        with self._lock:
+            cached = _get(self._summaries, key)
+        if cached is not None:
+            return cached
+        result = self.load(path)
+        return result.summary() if isinstance(result, Parsed) else result
+
+
+def _identity(path: Path) -> _Key | Broken:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return Broken(f"history file {path.name} cannot be read ({exc.strerror or exc})")
+    if not stat.S_ISREG(st.st_mode):
+        return Broken(f"{path.name} is not a regular file")
+    return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _get(entries: OrderedDict[_Key, V], key: _Key) -> V | None:
+    value = entries.get(key)
+    if value is not None:
+        entries.move_to_end(key)
+    return value
+
+
+def _put(entries: OrderedDict[_Key, V], key: _Key, value: V, limit: int) -> None:
+    # Older versions of the same file are dead weight: drop them, then bound the count.
+    for stale in [k for k in entries if k[0] == key[0] and k != key]:
+        del entries[stale]
+    entries[key] = value
+    entries.move_to_end(key)
+    while len(entries) > limit:
+        entries.popitem(last=False)
 
 
 def parse_file(path: Path, size: int) -> Parsed | Broken:
@@ -206,16 +295,18 @@ def parse_file(path: Path, size: int) -> Parsed | Broken:
     except OSError as exc:
         return Broken(f"history file {path.name} cannot be read ({exc.strerror or exc})")
     try:
-        data = json.loads(raw)
+        data = loads(raw)
     except UnicodeDecodeError:
         return Broken(f"history file {path.name} is not UTF-8 text")
-    except json.JSONDecodeError as exc:
+    except json.JSONDecodeError as exc:  # a ValueError: caught before the general case below
         return Broken(
             f"history file is not valid JSON (truncated?): {path.name} line {exc.lineno} column {exc.colno}",
             retry + " Otherwise the file is damaged; save it again with agent.save_history().",
         )
     except RecursionError:
         return Broken(f"history file {path.name} is nested too deeply to read")
+    except ValueError:
+        return Broken(f"history file {path.name} is not valid JSON")
     if not isinstance(data, dict) or not isinstance(data.get("history"), list):
         found = type(data).__name__ if not isinstance(data, dict) else "an object without a 'history' list"
         return Broken(

@@ -17,9 +17,13 @@ from ...models import MediaItem, OutputFile
 from .runs_folder import Run, natural_key, resolved_inside
 
 DEFAULT_GIF_NAME = "agent_history.gif"
-#: Bounds on walking one run folder for media and output files.
+#: Output files listed of one run; media of each kind are capped apart, so no cap hides a kind.
 MAX_FILES_PER_RUN = 2000
+MAX_MEDIA_PER_KIND = 500
+#: Bounds on walking one run folder: depth, and entries looked at (screenshots/ is never walked).
 MAX_WALK_DEPTH = 8
+MAX_ENTRIES_SCANNED = 20_000
+SCREENSHOTS_FOLDER = "screenshots"
 
 _RECORDING_SUFFIXES = {".mp4": "video/mp4", ".webm": "video/webm"}
 _MIME_BY_SUFFIX = {
@@ -65,17 +69,22 @@ def guess_mime(name: str) -> str:
 
 
 def walk(root: Path, folder: Path) -> Iterator[tuple[PurePosixPath, int]]:
-    """Regular files below `folder` (relative path, size), bounded, never leaving root."""
+    """Regular files below `folder` (relative path, size), bounded, never leaving root.
+
+    The run's own screenshots/ folder is skipped: screenshots are found through the history.
+    """
     pending: list[tuple[Path, PurePosixPath, int]] = [(folder, PurePosixPath(), 0)]
-    while pending:
+    scanned = 0
+    while pending and scanned < MAX_ENTRIES_SCANNED:
         current, rel, depth = pending.pop()
         try:
             entries = sorted(os.scandir(current), key=lambda e: natural_key(e.name))
         except OSError:
             continue
         subfolders: list[tuple[Path, PurePosixPath, int]] = []
-        for entry in entries:
-            if entry.name.startswith("."):
+        for entry in entries[: MAX_ENTRIES_SCANNED - scanned]:
+            scanned += 1
+            if entry.name.startswith(".") or (depth == 0 and entry.name == SCREENSHOTS_FOLDER):
                 continue
             path = Path(entry.path)
             try:
@@ -103,60 +112,59 @@ def inventory(root: Path, run: Run) -> Inventory | None:
         return None
     if resolved_inside(run.folder, root) is None:
         raise LocalRunError(f"Run '{run.id}' is not served: its folder points outside the runs folder.")
-    inventory = Inventory()
+    found = Inventory()
     outputs: list[tuple[PurePosixPath, int]] = []
     gifs: list[tuple[PurePosixPath, int]] = []
-    count = 0
     for rel, size in walk(root, run.folder):
-        count += 1
-        if count > MAX_FILES_PER_RUN:
-            inventory.truncated = True
-            break
-        path = f"{run.id}/{rel.as_posix()}"
-        name = rel.name
-        suffix = rel.suffix.lower()
-        top = rel.parts[0] if len(rel.parts) > 1 else ""
         if rel == PurePosixPath(run.history.name):
             continue
-        if top == "screenshots":
-            continue
-        if suffix == ".gif":
+        kind = _kind(rel)
+        if kind == "gif":
             gifs.append((rel, size))
-        elif suffix in _RECORDING_SUFFIXES:
-            inventory.recordings.append(
-                MediaItem(
-                    kind="recording",
-                    name=name,
-                    path=path,
-                    mime_type=_RECORDING_SUFFIXES[suffix],
-                    size_bytes=size,
-                )
-            )
-        elif suffix == ".txt" and (top == "conversation" or name.startswith("conversation_")):
-            inventory.conversations.append(
-                MediaItem(kind="conversation", name=name, path=path, mime_type="text/plain", size_bytes=size)
-            )
-        elif suffix == ".log":
-            inventory.logs.append(
-                MediaItem(kind="log", name=name, path=path, mime_type="text/plain", size_bytes=size)
-            )
+        elif kind == "output":
+            if len(outputs) < MAX_FILES_PER_RUN:
+                outputs.append((rel, size))
+            else:
+                found.truncated = True
         else:
-            outputs.append((rel, size))
+            shelf = {"recording": found.recordings, "conversation": found.conversations, "log": found.logs}[
+                kind
+            ]
+            if len(shelf) < MAX_MEDIA_PER_KIND:
+                shelf.append(_media_item(kind, run.id, rel, size))
+            else:
+                found.truncated = True
     if gifs:
         # browser-use's own GIF is `agent_history.gif`; prefer it, nearest the top. Other GIFs
         # are ordinary output files.
         gifs.sort(key=lambda g: (g[0].name != DEFAULT_GIF_NAME, len(g[0].parts), natural_key(str(g[0]))))
-        (gif_rel, gif_size), others = gifs[0], gifs[1:]
-        inventory.gif = MediaItem(
-            kind="gif",
-            name=gif_rel.name,
-            path=f"{run.id}/{gif_rel.as_posix()}",
-            mime_type="image/gif",
-            size_bytes=gif_size,
-        )
-        outputs.extend(others)
-    inventory.output_files = list(name_outputs(run.id, outputs))
-    return inventory
+        found.gif = _media_item("gif", run.id, *gifs[0])
+        outputs.extend(gifs[1 : 1 + max(0, MAX_FILES_PER_RUN - len(outputs))])
+    found.output_files = list(name_outputs(run.id, outputs))
+    return found
+
+
+def _kind(rel: PurePosixPath) -> str:
+    suffix = rel.suffix.lower()
+    top = rel.parts[0] if len(rel.parts) > 1 else ""
+    if suffix == ".gif":
+        return "gif"
+    if suffix in _RECORDING_SUFFIXES:
+        return "recording"
+    if suffix == ".txt" and (top == "conversation" or rel.name.startswith("conversation_")):
+        return "conversation"
+    return "log" if suffix == ".log" else "output"
+
+
+def _media_item(kind: str, run_id: str, rel: PurePosixPath, size: int) -> MediaItem:
+    mime = {"gif": "image/gif", "conversation": "text/plain", "log": "text/plain"}.get(kind)
+    return MediaItem(
+        kind=kind,
+        name=rel.name,
+        path=f"{run_id}/{rel.as_posix()}",
+        mime_type=mime or _RECORDING_SUFFIXES.get(rel.suffix.lower()),
+        size_bytes=size,
+    )
 
 
 def name_outputs(run_id: str, outputs: Iterable[tuple[PurePosixPath, int]]) -> Iterator[OutputFile]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ...errors import InvalidInputError, LocalRunError
 from ...ids import validate_id
-from .history import Broken, HistoryCache, Parsed
+from .history import Broken, HistoryCache, Summary
 
 HISTORY_FILE_NAME = "AgentHistory.json"
 #: Listing errors are capped so a pathological folder stays readable.
@@ -38,7 +38,7 @@ class Run:
 @dataclass
 class Loaded:
     run: Run
-    result: Parsed
+    summary: Summary
     mtime: float
 
 
@@ -139,8 +139,8 @@ class RunsFolder:
         for candidate in candidates:
             if resolved_inside(candidate, root) is None or not candidate.is_file():
                 continue
-            result = self.histories.load(candidate)
-            if isinstance(result, Parsed):
+            result = self.histories.summary(candidate)
+            if isinstance(result, Summary):
                 return Run(id=run_id, folder=folder, history=candidate)
             first_broken = first_broken or result
         names = ", ".join(c.name for c in candidates[:5])
@@ -214,7 +214,7 @@ class RunsFolder:
             if isinstance(located, Broken):
                 errors.append(f"run '{run_id}': {located.reason}")
                 continue
-            result = self.histories.load(located.history)
+            result = self.histories.summary(located.history)
             if isinstance(result, Broken):
                 errors.append(f"run '{run_id}': {result.reason}")
                 continue

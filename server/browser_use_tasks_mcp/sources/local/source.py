@@ -15,7 +15,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from ...errors import FetchRefusedError, InvalidInputError, LocalRunError, NotFoundError
-from ...ids import validate_file_name
+from ...ids import file_not_found, pick_name, validate_file_name
 from ...models import (
     MediaBundle,
     MediaItem,
@@ -30,7 +30,7 @@ from ...models import (
 from ..base import Capabilities, Locatable, TaskSource
 from .confined import check_relative_path, read_file
 from .history import DEFAULT_CACHE_SIZE, Broken, HistoryCache, Parsed
-from .inventory import MAX_FILES_PER_RUN, Inventory, inventory
+from .inventory import MAX_FILES_PER_RUN, MAX_MEDIA_PER_KIND, Inventory, inventory
 from .runs_folder import MAX_LISTED_ERRORS, Loaded, Run, RunsFolder, resolved_inside
 
 #: Names of missing files are capped so a pathological folder stays readable.
@@ -182,7 +182,8 @@ class LocalRunsSource(TaskSource):
                 (NO_GIF_NOTE, found.gif is None),
                 (NO_CONVERSATION_NOTE, not found.conversations),
                 (
-                    f"The run folder holds more than {MAX_FILES_PER_RUN} files; only the first were listed.",
+                    f"The run folder holds more files than are listed (at most {MAX_FILES_PER_RUN} output "
+                    f"files and {MAX_MEDIA_PER_KIND} of each kind of media); only the first were listed.",
                     found.truncated,
                 ),
             )
@@ -204,13 +205,11 @@ class LocalRunsSource(TaskSource):
 
     async def resolve_output_file(self, task: Task, file: str) -> OutputFile:
         name = validate_file_name(file)
-        media = await self.get_media(task)
-        for output in media.output_files:
-            if output.name == name:
-                return output
-        names = [f.name for f in media.output_files]
-        available = f"Available: {_cap_join(names)}." if names else "This run has no output files."
-        raise NotFoundError(f"Run '{task.id}' has no output file named '{name}'. {available}")
+        outputs = (await self.get_media(task)).output_files
+        index = pick_name([f.name for f in outputs], name)
+        if index is None:
+            raise NotFoundError(file_not_found(task.id, name, [f.name for f in outputs]))
+        return outputs[index]
 
     async def read_bytes(self, item: Locatable, *, max_bytes: int) -> bytes:
         rel = item.path
@@ -225,22 +224,22 @@ class LocalRunsSource(TaskSource):
 
 
 def _newest_key(entry: Loaded) -> float:
-    parsed = entry.result
-    return parsed.last_end_ts if parsed.last_end_ts is not None else entry.mtime
+    last = entry.summary.last_end_ts
+    return last if last is not None else entry.mtime
 
 
 def _summary(entry: Loaded) -> TaskSummary:
-    parsed = entry.result
+    row = entry.summary
     return TaskSummary(
         id=entry.run.id,
-        task=parsed.prompt,
-        status=parsed.status,
-        raw_status=parsed.raw_status,
-        is_success=parsed.is_success,
-        created_at=parsed.created_at,
-        finished_at=parsed.finished_at,
-        output=parsed.output,
-        step_count=len(parsed.steps),
+        task=row.prompt,
+        status=row.status,
+        raw_status=row.raw_status,
+        is_success=row.is_success,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+        output=row.output,
+        step_count=row.step_count,
     )
 
 
