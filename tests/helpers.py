@@ -24,7 +24,6 @@ from browser_use_tasks_mcp.config import Settings
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 TEST_KEY = "bu-test-key-0123456789"
 
 

@@ -1,8 +1,8 @@
 """The emulator answers exactly as the published API documents say, over real HTTP.
 
 Every JSON body is validated against the response schema of its path, method and status
-in the OpenAPI documents under ``shared/reference/openapi`` (v2: the real FastAPI
-document; v1: the reconstructed one), with JSON Schema Draft 2020-12, a registry that
+in the OpenAPI documents vendored under ``tests/fixtures/openapi`` (v2: the real FastAPI
+document; v1: the reconstructed one; see the README there for provenance), with JSON Schema Draft 2020-12, a registry that
 resolves ``#/components/schemas/...`` and a format checker for ``uuid``, ``date-time`` and
 ``uri``. `test_validator_rejects_broken_bodies` proves the validation can fail.
 
@@ -63,7 +63,7 @@ from tests.emulator import (
     run_emulator,
 )
 
-OPENAPI_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "openapi"
+OPENAPI_DIR = Path(__file__).resolve().parent / "fixtures" / "openapi"
 V2_DOC = OPENAPI_DIR / "browser-use-cloud-v2.json"
 V1_DOC = OPENAPI_DIR / "browser-use-cloud-v1.reconstructed.json"
 
@@ -104,7 +104,7 @@ class Spec:
 
     def __init__(self, path: Path, uri: str, path_prefix: str) -> None:
         if not path.exists():
-            pytest.fail(f"OpenAPI document missing: {path} (shared/ must sit beside the repository checkout)")
+            pytest.fail(f"OpenAPI document missing: {path} (it is vendored in the repository: restore it)")
         self.doc = json.loads(path.read_text())
         self.uri = uri
         self.path_prefix = path_prefix
@@ -176,6 +176,29 @@ def v1(fresh_emulator: Emulator, client: httpx2.Client) -> Any:
         return client.get(f"{fresh_emulator.v1_url}{path}", headers=headers, **kwargs)
 
     return get
+
+
+# --------------------------------------------------------------------------------------
+# The documents are in the repository
+# --------------------------------------------------------------------------------------
+
+VENDORED = {
+    "browser-use-cloud-v1.reconstructed.json": "Browser Use Cloud API v1 (LEGACY) - RECONSTRUCTED",
+    "browser-use-cloud-v2.json": "Browser Use Public API v2",
+    "browser-use-cloud-v3.json": "Browser Use Public API v3",
+    "browser-use-cloud-v4.json": "Browser Use Public API v4",
+}
+
+
+@pytest.mark.parametrize(("name", "title"), VENDORED.items())
+def test_openapi_document_is_vendored(name: str, title: str) -> None:
+    path = OPENAPI_DIR / name
+    assert path.is_file(), f"{path} is missing: the OpenAPI documents live in the repository"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["openapi"].startswith("3.1"), name
+    assert doc["info"]["title"] == title
+    assert doc["paths"], name
+    assert name in (OPENAPI_DIR / "README.md").read_text(encoding="utf-8"), f"{name}: provenance not stated"
 
 
 # --------------------------------------------------------------------------------------

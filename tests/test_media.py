@@ -9,7 +9,6 @@ import struct
 import time
 import zipfile
 import zlib
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,16 +17,25 @@ from PIL import Image, PngImagePlugin
 
 from browser_use_tasks_mcp import media
 from browser_use_tasks_mcp.errors import MediaError
+from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
 from browser_use_tasks_mcp.media import Frame, assemble_gif, gif_frames, make_full, make_preview, probe_image
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SAMPLE_RUN = SHARED / "samples" / "local-runs" / "order-blue-widget"
-SCREENSHOTS = sorted((SAMPLE_RUN / "screenshots").glob("*.png"))
-needs_samples = pytest.mark.skipif(not SCREENSHOTS, reason="shared sample screenshots not available")
+# A real run of the browser-use agent, shipped in the package: its screenshots, GIF and video.
+SAMPLE_RUN = BUNDLED_RUNS_DIR / "order-blue-widget"
+SCREENSHOTS = sorted((SAMPLE_RUN / "screenshots").glob("step_*.png"))
+SAMPLE_GIF = SAMPLE_RUN / "agent_history.gif"
+SAMPLE_VIDEOS = sorted((SAMPLE_RUN / "video").glob("*.mp4"))
 
 # Chunk types / markers that carry metadata in each output format.
 PNG_METADATA_CHUNKS = (b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"iCCP")
 WEBP_METADATA_CHUNKS = (b"EXIF", b"ICCP", b"XMP ")
+
+
+def test_the_bundled_sample_run_has_its_media() -> None:
+    """The real-media tests below read these files; if one goes missing they must fail, not skip."""
+    assert [p.name for p in SCREENSHOTS] == [f"step_{n}.png" for n in range(2, 8)]
+    assert SAMPLE_GIF.is_file()
+    assert len(SAMPLE_VIDEOS) == 1
 
 
 def encode(im: Image.Image, fmt: str, **params: object) -> bytes:
@@ -123,10 +131,7 @@ def test_sniff_ignores_a_multibyte_character_cut_by_the_sample() -> None:
 
 
 def test_sniff_real_recording() -> None:
-    videos = sorted((SAMPLE_RUN / "video").glob("*.mp4"))
-    if not videos:
-        pytest.skip("shared sample recording not available")
-    assert media.sniff_mime(videos[0].read_bytes()[:64]) == "video/mp4"
+    assert media.sniff_mime(SAMPLE_VIDEOS[0].read_bytes()[:64]) == "video/mp4"
 
 
 KNOWN_TYPES = {mime for _, mime in SNIFF_CASES} | {"image/avif", "image/heic", "video/quicktime"}
@@ -146,15 +151,12 @@ def test_probe_png() -> None:
     assert probe_image(data) == media.ImageInfo("image/png", 640, 480, len(data), 1)
 
 
-@needs_samples
 def test_probe_real_screenshot_and_gif() -> None:
     info = probe_image(SCREENSHOTS[0].read_bytes())
     assert (info.mime_type, info.width, info.height, info.frames) == ("image/png", 1920, 1080, 1)
-    gif = SAMPLE_RUN / "agent_history.gif"
-    if gif.exists():
-        info = probe_image(gif.read_bytes())
-        assert info.mime_type == "image/gif"
-        assert info.frames > 1
+    info = probe_image(SAMPLE_GIF.read_bytes())
+    assert info.mime_type == "image/gif"
+    assert info.frames > 1
 
 
 # Pillow only warns (not raises) between 1× and 2× its limit, and warning filters vary
@@ -262,7 +264,6 @@ def test_probe_mutated_images_only_media_error(image: bytes, flips: list[tuple[i
 # --------------------------------------------------------------------------- previews
 
 
-@needs_samples
 @pytest.mark.parametrize(("fmt", "magic"), [("webp", b"RIFF"), ("jpeg", b"\xff\xd8\xff")])
 def test_preview_of_real_screenshot(fmt: str, magic: bytes) -> None:
     rendered = make_preview(SCREENSHOTS[0].read_bytes(), fmt=fmt)  # type: ignore[arg-type]
@@ -354,7 +355,6 @@ def test_gif_frames_and_assembly_strip_metadata() -> None:
 # --------------------------------------------------------------------------- full size
 
 
-@needs_samples
 def test_full_real_screenshot_stays_lossless_png() -> None:
     source = SCREENSHOTS[0].read_bytes()
     rendered = make_full(source)
@@ -387,10 +387,7 @@ def test_full_impossible_budget_refused() -> None:
 
 
 def _sample_frames(n: int = 5) -> list[Frame]:
-    if SCREENSHOTS:
-        images = [p.read_bytes() for p in SCREENSHOTS]
-    else:
-        images = [encode(Image.new("RGB", (1920, 1080), (40 * i, 90, 160)), "PNG") for i in range(n)]
+    images = [p.read_bytes() for p in SCREENSHOTS]
     return [Frame(images[i % len(images)], f"Step {i + 1} · Open the cart") for i in range(n)]
 
 
@@ -479,10 +476,7 @@ def test_gif_frames_out_of_range(index: int) -> None:
 
 
 def test_gif_frames_of_real_agent_history_gif() -> None:
-    gif = SAMPLE_RUN / "agent_history.gif"
-    if not gif.exists():
-        pytest.skip("shared sample GIF not available")
-    first, last = gif_frames(gif.read_bytes(), [0, -1])
+    first, last = gif_frames(SAMPLE_GIF.read_bytes(), [0, -1])
     for png in (first, last):
         assert Image.open(io.BytesIO(png)).size == (1920, 1080)
     assert first != last
