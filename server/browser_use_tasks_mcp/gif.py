@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import anyio
-import anyio.to_thread
 
 from . import media, uris
 from .errors import NotAvailableError, TasksError
@@ -43,13 +42,11 @@ async def key_frames(
     wanted: list[tuple[str, int]] = [("first frame", 0)]
     # The first failing step that has a frame: the first failing step itself when it has a screenshot.
     failing = next((s.number for s in failing_steps(task) if s.number in info.frame_steps), None)
-    if failing is not None:
+    if failing is not None and info.frame_steps.index(failing) < info.frame_count:
         wanted.append((f"step {failing} (failing)", info.frame_steps.index(failing)))
     if info.frame_count > 1:
         wanted.append(("last frame", info.frame_count - 1))
-    frames = await anyio.to_thread.run_sync(
-        media.gif_frames, data, [i for _, i in wanted], limiter=service.cpu
-    )
+    frames = await service.run_cpu(media.gif_frames, data, [i for _, i in wanted], checked=True)
     previews = [
         (label, await service.render(frame, "preview"))
         for (label, _), frame in zip(wanted, frames, strict=False)
@@ -82,7 +79,7 @@ async def _build(service: TaskService, task: Task) -> tuple[GifResult, bytes]:
             "a GIF needs 2. " + " ".join(notes[:3])
         )
     frames = [media.Frame(image=data, caption=_caption(task, shot)) for shot, data in usable]
-    result = await anyio.to_thread.run_sync(media.assemble_gif, frames, limiter=service.cpu)
+    result = await service.run_cpu(media.assemble_gif, frames, checked=True)
     info = GifResult(
         task_id=task.id,
         resource_uri=uris.gif(task.id),
@@ -91,10 +88,22 @@ async def _build(service: TaskService, task: Task) -> tuple[GifResult, bytes]:
         width=result.width,
         height=result.height,
         size_bytes=len(result.data),
-        frame_steps=[shot.step for shot, _ in usable],
+        frame_steps=_assembled_frame_steps(usable, result.frame_count, notes),
         notes=notes,
     )
     return info, result.data
+
+
+def _assembled_frame_steps(
+    usable: list[tuple[Screenshot, bytes]], frames: int, notes: list[str]
+) -> list[int | None]:
+    """The step of each frame; unknown when identical frames were merged on saving (counts differ)."""
+    if frames == len(usable):
+        return [shot.step for shot, _ in usable]
+    notes.append(
+        f"{len(usable) - frames} identical frame(s) were merged, so frames are not matched to steps."
+    )
+    return []
 
 
 async def _source_gif(service: TaskService, task: Task, notes: list[str]) -> tuple[GifResult, bytes] | None:
@@ -103,7 +112,7 @@ async def _source_gif(service: TaskService, task: Task, notes: list[str]) -> tup
         if item is None:
             return None
         data = await service.read(item, max_bytes=MAX_IMAGE_BYTES, task_id=task.id)
-        probe = await anyio.to_thread.run_sync(media.probe_image, data, limiter=service.cpu)
+        probe = await service.run_cpu(media.probe_image, data)
     except TasksError as exc:
         notes.append(f"The source's own GIF could not be used ({exc.message}); assembled one instead.")
         return None

@@ -19,8 +19,9 @@ MAX_ID_LENGTH = 128
 # no percent signs (so `%2e%2e` cannot decode into `..` anywhere downstream).
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 # A requested file name is only ever compared with the names a source listed, never joined into a
-# path or a URL, so it may hold anything a listed name can (a model may add markdown's backslashes).
-_SAFE_FILE_NAME = re.compile(r"^[^\x00]+$")
+# path or a URL, so it may hold anything a listed name can (`%`, `?`, `#`, spaces), except path
+# separators and NUL; backslashes only as the markdown escapes a model may copy with a name.
+_SAFE_FILE_NAME = re.compile(r"^[^/\\\x00]+$")
 MAX_FILE_NAME_LENGTH = 300
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_\[\]<>!#|~])")
 
@@ -64,7 +65,8 @@ def validate_file_name(value: object, *, what: str = "file") -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"`{what}` must be a non-empty file name as listed by `get_media`.")
     text = value
-    if len(text) > MAX_FILE_NAME_LENGTH or text.strip() in {".", ".."} or not _SAFE_FILE_NAME.match(text):
+    plain = _MARKDOWN_ESCAPE.sub(r"\1", text)
+    if len(text) > MAX_FILE_NAME_LENGTH or plain.strip() in {".", ".."} or not _SAFE_FILE_NAME.match(plain):
         raise InvalidInputError(
             f"`{what}` {_describe(text)} is not a plain file name; use a name exactly as `get_media` lists it."
         )

@@ -9,8 +9,10 @@ image never stalls other calls.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -64,6 +66,10 @@ LISTING_TTL_S = 5.0
 TEXT_FILE_SUFFIXES = (".csv", ".json", ".txt", ".md", ".log", ".tsv", ".xml", ".html", ".yaml", ".yml")
 
 
+class WorkAbandoned(Exception):
+    """Raised inside a worker thread whose caller has gone; nobody sees it."""
+
+
 @dataclass
 class ImageResult:
     screenshot: Screenshot
@@ -105,7 +111,7 @@ class TaskService:
         self._pages: ByteLRU[TaskPage] = ByteLRU(2 * 1024 * 1024, clock=clock)
         self.flights = SingleFlight()
         # Image work is CPU-bound: two cores here, so at most two at once.
-        self.cpu = anyio.CapacityLimiter(2)
+        self._cpu = anyio.CapacityLimiter(2)
         self._downloads = anyio.CapacityLimiter(8)
 
     # -- tasks -----------------------------------------------------------------------------
@@ -217,9 +223,28 @@ class TaskService:
         cached = self.renders.get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        rendered = await anyio.to_thread.run_sync(_RENDERERS[resolution], data, limiter=self.cpu)
+        rendered = await self.run_cpu(_RENDERERS[resolution], data)
         self.renders.put(key, rendered, size=len(rendered.data))
         return rendered
+
+    async def run_cpu(self, work: Callable[..., T], *args: Any, checked: bool = False) -> T:
+        """CPU-bound work in a worker thread, at most two at once.
+
+        When the call is cancelled (its deadline, the client, shutdown) this returns at once,
+        and work that takes `cancelled=` (`checked=True`) stops at its next check instead of
+        burning CPU for a result nobody will read.
+        """
+        stop = threading.Event()
+
+        def cancelled() -> None:
+            if stop.is_set():
+                raise WorkAbandoned
+
+        call = functools.partial(work, *args, **({"cancelled": cancelled} if checked else {}))
+        try:
+            return await anyio.to_thread.run_sync(call, limiter=self._cpu, abandon_on_cancel=True)
+        finally:
+            stop.set()
 
     async def read(self, item: Locatable, *, max_bytes: int, task_id: str | None = None) -> bytes:
         """Bytes of a screenshot, file or log; downloads are cached no longer than their link lives."""

@@ -72,7 +72,7 @@ class LocalRunsSource(TaskSource):
 
     async def get_task(self, task_id: str) -> Task:
         run_id = self.validate_task_id(task_id)
-        return await anyio.to_thread.run_sync(self._get_task_sync, run_id)
+        return await anyio.to_thread.run_sync(self._get_task_sync, run_id, abandon_on_cancel=True)
 
     async def list_tasks(self, *, status: str | None, page: int, page_size: int) -> TaskPage:
         if isinstance(page, bool) or not isinstance(page, int) or page < 1:
@@ -80,7 +80,9 @@ class LocalRunsSource(TaskSource):
         if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
             raise InvalidInputError("`page_size` must be a whole number of at least 1.")
         wanted = normalize_status(status) if status else None
-        return await anyio.to_thread.run_sync(self._list_sync, wanted, page, page_size)
+        return await anyio.to_thread.run_sync(
+            self._list_sync, wanted, page, page_size, abandon_on_cancel=True
+        )
 
     def _list_sync(self, status: str | None, page: int, page_size: int) -> TaskPage:
         loaded, errors = self._folder.scan(self._folder.root())
@@ -165,7 +167,7 @@ class LocalRunsSource(TaskSource):
             root = self._folder.root()
             return inventory(root, self._require_run(root, run_id))
 
-        return await anyio.to_thread.run_sync(work)
+        return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
 
     async def get_source_gif(self, task: Task) -> MediaItem | None:
         found = await self._inventory_for(task)
@@ -220,7 +222,9 @@ class LocalRunsSource(TaskSource):
         check_relative_path(rel)
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
             raise InvalidInputError("`max_bytes` must be a positive whole number.")
-        return await anyio.to_thread.run_sync(lambda: read_file(self._folder.root(), rel, max_bytes))
+        return await anyio.to_thread.run_sync(
+            lambda: read_file(self._folder.root(), rel, max_bytes), abandon_on_cancel=True
+        )
 
 
 def _newest_key(entry: Loaded) -> float:
