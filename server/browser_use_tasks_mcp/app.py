@@ -44,7 +44,8 @@ def build_server(settings: Settings) -> TasksServer:
             source = make_source(settings, client)
             log.info("serving %s", source.label)
             service = TaskService(source)
-            state = AppState(service=service, call_deadline_s=settings.call_deadline_s)
+            secrets = tuple(s.get_secret_value() for s in (settings.api_key,) if s is not None)
+            state = AppState(service=service, call_deadline_s=settings.call_deadline_s, secrets=secrets)
             server.state = state
             try:
                 yield state

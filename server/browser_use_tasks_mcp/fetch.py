@@ -34,6 +34,7 @@ import httpx2
 from . import __version__
 from .errors import FetchRefusedError
 from .media import sniff_mime
+from .untrusted import code
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,11 @@ def redact_url(url: str) -> str:
         host = f"[{host}]"
     redacted = urlunsplit((parts.scheme, host + port, parts.path, "", ""))
     return redacted if len(redacted) <= 300 else redacted[:299] + "…"
+
+
+def shown_url(url: str) -> str:
+    """A link as a model may read it: redacted, in a code span it cannot break out of."""
+    return code(redact_url(url), 300)
 
 
 async def _system_resolver(host: str, port: int) -> list[str]:
@@ -189,13 +195,13 @@ class SafeFetcher:
                 data, final = await self._follow(url, cap)
         except (TimeoutError, httpx2.TimeoutException) as exc:
             raise self._refuse(
-                f"Downloading {redact_url(url)} timed out after {self._timeout_s:g} s, so nothing was "
+                f"Downloading {shown_url(url)} timed out after {self._timeout_s:g} s, so nothing was "
                 "returned. The file server may be slow or unreachable; try again in a moment.",
                 url,
             ) from exc
         except httpx2.HTTPError as exc:
             raise self._refuse(
-                f"Could not download {redact_url(url)}: the connection failed ({type(exc).__name__}). "
+                f"Could not download {shown_url(url)}: the connection failed ({type(exc).__name__}). "
                 "Check that the host is reachable and try again.",
                 url,
             ) from exc
@@ -216,7 +222,7 @@ class SafeFetcher:
                 url = self._redirect_target(response, url, origin)
                 if str(url) in seen:
                     raise self._refuse(
-                        f"The link {redact_url(raw)} redirects in a loop, so nothing was downloaded. "
+                        f"The link {shown_url(raw)} redirects in a loop, so nothing was downloaded. "
                         "Call the tool again for a fresh link; if it repeats, the file cannot be fetched.",
                         raw,
                     )
@@ -224,7 +230,7 @@ class SafeFetcher:
             finally:
                 await response.aclose()
         raise self._refuse(
-            f"The link {redact_url(raw)} redirected more than {self._max_redirects} times, so nothing was "
+            f"The link {shown_url(raw)} redirected more than {self._max_redirects} times, so nothing was "
             "downloaded. Call the tool again for a fresh link; if it repeats, the file cannot be fetched.",
             raw,
         )
@@ -247,7 +253,7 @@ class SafeFetcher:
             ) from exc
         if url.userinfo:
             raise self._refuse(
-                f"The link {redact_url(raw)} contains a user name or password, which is never sent. "
+                f"The link {shown_url(raw)} contains a user name or password, which is never sent. "
                 "Use the link without credentials.",
                 raw,
             )
@@ -255,13 +261,13 @@ class SafeFetcher:
         trusted_http = url.scheme == "http" and (host, url.port or 80) in self._trusted
         if url.scheme != "https" and not trusted_http:
             raise self._refuse(
-                f"Only https links can be downloaded; {redact_url(raw)} uses "
+                f"Only https links can be downloaded; {shown_url(raw)} uses "
                 f"'{url.scheme or 'no'}:' and was refused. Use the https link the tool returned.",
                 raw,
             )
         if not host:
             raise self._refuse(
-                f"The link {redact_url(raw)} has no host name, so it was not fetched. "
+                f"The link {shown_url(raw)} has no host name, so it was not fetched. "
                 "Pass the link exactly as the tool returned it.",
                 raw,
             )
@@ -286,7 +292,7 @@ class SafeFetcher:
                 public = False
             if not public:
                 raise self._refuse(
-                    f"Refused to download {redact_url(str(url))}: the host resolves to a private, "
+                    f"Refused to download {shown_url(str(url))}: the host resolves to a private, "
                     "loopback, link-local or otherwise non-public address. Only links to public "
                     "servers (such as the presigned links the API returns) can be fetched.",
                     str(url),
@@ -300,7 +306,7 @@ class SafeFetcher:
             addresses = []
         if not addresses:
             raise self._refuse(
-                f"Could not download {redact_url(str(url))}: the host name '{host}' does not resolve. "
+                f"Could not download {shown_url(str(url))}: the host name {code(host, 100)} does not resolve. "
                 "Check the link, or try again if the network is flaky.",
                 str(url),
             )
@@ -335,9 +341,9 @@ class SafeFetcher:
         # Presigned links never redirect across hosts, so a redirect that leaves the original
         # scheme+host+port is refused outright rather than re-validated as a new link.
         if target is None or _origin(target) != origin:
-            where = redact_url(str(target)) if target is not None else "an unusable location"
+            where = shown_url(str(target)) if target is not None else "an unusable location"
             raise self._refuse(
-                f"The link {redact_url(str(url))} redirected to {where}; only redirects within the "
+                f"The link {shown_url(str(url))} redirected to {where}; only redirects within the "
                 "same host are followed, so nothing was downloaded.",
                 str(url),
             )
@@ -370,7 +376,7 @@ class SafeFetcher:
             lowered = sample[:_ERROR_BODY_SAMPLE].lower()
             if any(phrase in lowered for phrase in _EXPIRY_PHRASES) or _signed_link_expired(url):
                 return self._refuse(
-                    f"The download link for {redact_url(str(url))} has expired (signed links only "
+                    f"The download link for {shown_url(str(url))} has expired (signed links only "
                     "work for a short time), so nothing was downloaded. Call the tool again to get "
                     "a fresh link and fetch it right away.",
                     str(url),
@@ -385,14 +391,14 @@ class SafeFetcher:
         else:
             hint = "The server refused the request; calling the tool again may give a working link."
         return self._refuse(
-            f"The server answered HTTP {status} for {redact_url(str(url))}, so nothing was downloaded. "
+            f"The server answered HTTP {status} for {shown_url(str(url))}, so nothing was downloaded. "
             + hint,
             str(url),
         )
 
     def _too_large(self, url: httpx2.URL, cap: int) -> FetchRefusedError:
         return self._refuse(
-            f"The file at {redact_url(str(url))} is larger than {_human_size(cap)}; it was not "
+            f"The file at {shown_url(str(url))} is larger than {_human_size(cap)}; it was not "
             "downloaded. Ask for a preview or a smaller file instead.",
             str(url),
         )

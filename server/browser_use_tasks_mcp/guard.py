@@ -16,6 +16,7 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp_types import CallToolResult, TextContent
+from pydantic import BaseModel
 
 from . import render
 from .errors import TasksError
@@ -60,9 +61,37 @@ async def _run(
     deadline = deadline_s or state.call_deadline_s
     try:
         with anyio.fail_after(deadline):
-            return await work(state.service)
+            return redacted(await work(state.service), state.secrets)
     except Exception as exc:  # every failure, ours included, becomes an answer
-        raise _Failed(_describe(exc, surface, name, deadline)) from None
+        raise _Failed(redacted(_describe(exc, surface, name, deadline), state.secrets)) from None
+
+
+REDACTED = "[redacted]"
+
+
+def redacted(value: T, secrets: tuple[str, ...]) -> T:
+    """`value` with every secret replaced, in text, structured content and prompt messages alike.
+
+    An upstream may echo the key back (in an error detail, a URL, a task's text); our own
+    code never writes it, so this is the one net under everything that leaves.
+    """
+    if not secrets:
+        return value
+    return _scrub(value, secrets)  # type: ignore[no-any-return]
+
+
+def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, BaseModel) and any(s in value.model_dump_json() for s in secrets):
+        return type(value).model_validate(_scrub(value.model_dump(by_alias=True), secrets))
+    return value
 
 
 async def run_tool(

@@ -33,7 +33,7 @@ from .errors import (
     UpstreamValidationError,
 )
 from .jsondata import loads
-from .untrusted import clean_line
+from .untrusted import code, inline
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class ApiTransport:
         except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
             raise MalformedResponseError(
                 f"The {self._api_name} answered with something that is not JSON "
-                f"(content type {clean_line(response.headers.get('content-type', 'unknown'), 40)}). "
+                f"(content type {code(response.headers.get('content-type', 'unknown'), 40)}). "
                 "It may be having an outage; try again later."
             ) from None
 
@@ -234,15 +234,18 @@ def _payment_detail(detail: Any) -> str:
     if isinstance(detail, dict):
         parts = []
         if "spent" in detail and "cap" in detail:
-            parts.append(
-                f"spent {clean_line(str(detail['spent']), 20)} of cap {clean_line(str(detail['cap']), 20)}"
-            )
+            parts.append(f"spent {code(str(detail['spent']), 20)} of cap {code(str(detail['cap']), 20)}")
         if detail.get("message"):
-            parts.append(clean_line(str(detail["message"]), 160).rstrip("."))
+            parts.append(_quoted(detail["message"]))
         return ": " + "; ".join(parts) if parts else ""
     if isinstance(detail, str):
-        return ": " + clean_line(detail, 160).rstrip(".")
+        return ": " + _quoted(detail)
     return ""
+
+
+def _quoted(text: object) -> str:
+    """The API's own words inside our sentence: one escaped line, marked as quoted (no links, no markup)."""
+    return f"the API says “{inline(str(text), 160).rstrip('.')}”"
 
 
 def _validation_detail(detail: Any) -> str:
@@ -252,5 +255,5 @@ def _validation_detail(detail: Any) -> str:
     for entry in detail[:3]:
         if isinstance(entry, dict):
             loc = ".".join(str(p) for p in entry.get("loc", []) if p not in ("path", "query"))
-            items.append(f"{clean_line(loc, 40)}: {clean_line(str(entry.get('msg', '')), 100)}")
+            items.append(f"{code(loc, 40)}: {inline(str(entry.get('msg', '')), 100)}")
     return ": " + "; ".join(items) if items else ""

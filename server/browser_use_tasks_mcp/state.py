@@ -14,6 +14,8 @@ from .service import TaskService
 class AppState:
     service: TaskService
     call_deadline_s: float
+    #: Values never to appear in any answer (the API key), whatever an upstream echoes back.
+    secrets: tuple[str, ...] = ()
 
 
 def app_state(ctx: Context[Any, Any]) -> AppState:

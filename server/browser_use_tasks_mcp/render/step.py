@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..models import Step, Task
-from ..untrusted import code, fence, inline
+from ..untrusted import clean_line, code, fence
 from .text import UNTRUSTED_NOTE, call, duration, join, labels, size, when
 
 
@@ -23,7 +23,7 @@ def render_step(task: Task, step: Step) -> str:
     if step.url:
         lines.append(f"**URL:** {code(step.url, 300)}")
     if step.title:
-        lines.append(f"**Page title:** {inline(step.title, 200)}")
+        lines.append(f"**Page title:** {code(step.title, 200)}")
     lines += ["", UNTRUSTED_NOTE]
     for label, text in (
         ("Evaluation of the previous goal", step.evaluation_previous_goal),
@@ -71,7 +71,7 @@ def screenshot_attached(step: int, resolution: str, width: int, height: int, byt
 def screenshot_not_attached(step: int, reason: str | None) -> str:
     if reason is None:
         return "\n**Not attached:** this step has no screenshot.\n"
-    return f"\n**Not attached:** screenshot of step {step}: {reason}\n"
+    return f"\n**Not attached:** screenshot of step {step}: {clean_line(reason, 600)}\n"
 
 
 def screenshot_pointer(task_id: str, step: int, resource_uri: str) -> str:

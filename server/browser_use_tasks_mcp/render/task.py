@@ -78,7 +78,7 @@ def _answer(task: Task) -> list[str]:
     if judgement and (judgement.reasoning or judgement.failure_reason):
         lines += ["", "## Judge"]
         if judgement.failure_reason:
-            lines.append(f"**Failure reason:** {inline(judgement.failure_reason, 300)}")
+            lines += ["**Failure reason:**", fence(judgement.failure_reason, limit=300)]
         if judgement.reasoning:
             lines.append(fence(judgement.reasoning, limit=800))
     return lines
