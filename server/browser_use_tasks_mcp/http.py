@@ -161,7 +161,9 @@ class ApiTransport:
         if status == 401:
             return AuthenticationError(
                 f"The {name} rejected the API key (401). Check BROWSER_USE_API_KEY: create or copy a key at "
-                "https://cloud.browser-use.com and restart the server.",
+                "https://cloud.browser-use.com and restart the server. If the key is right, check the API "
+                "generation: the legacy v1 API authenticates differently from v2 (set BROWSER_USE_API_VERSION "
+                "to the one your key and tasks belong to).",
                 status_code=status,
             )
         if status == 403:

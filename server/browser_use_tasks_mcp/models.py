@@ -216,6 +216,10 @@ class TaskPage(_Model):
     errors: list[str] = Field(
         default_factory=list, description="Entries that could not be read (e.g. a corrupt local run)."
     )
+    notices: list[str] = Field(
+        default_factory=list,
+        description="How the server's configuration shapes this listing, and how to change it.",
+    )
 
     @property
     def has_more(self) -> bool:

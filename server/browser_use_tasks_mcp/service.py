@@ -168,6 +168,8 @@ class TaskService:
         page_ = await self.flights.run(
             key, lambda: self.source.list_tasks(status=wanted, page=number, page_size=size)
         )
+        if self.source.notices:
+            page_ = page_.model_copy(update={"notices": list(self.source.notices)})
         # Listings change as tasks start and end: kept only briefly, and not at all for a live
         # source (a folder rescanned on every call, so a new run shows up at once).
         if not self.capabilities.live_listing:

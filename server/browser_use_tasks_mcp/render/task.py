@@ -219,12 +219,30 @@ def _log_body(step: Step) -> list[str]:
     return body
 
 
+def _page_heading(page: TaskPage, scope: str, status: str | None) -> list[str]:
+    """`page 2 of 12 (120 tasks)`; says so plainly when there are none or the page is past the end."""
+    total = page.total_items
+    pages = page.total_pages or (-(-total // page.page_size) if total is not None else None)
+    if total == 0:
+        return [f"# Tasks{scope}: none", f"_No tasks{scope}._"]
+    if pages is None:
+        heading = [f"# Tasks{scope}: page {page.page}"]
+    elif page.page > pages:
+        args: dict[str, object] = {"status": status} if status else {}
+        last = call("list_tasks", **args, page=pages, page_size=page.page_size)
+        return [
+            f"# Tasks{scope}: page {page.page} of {pages}",
+            f"_Page {page.page} is past the last page; {last}._",
+        ]
+    else:
+        counted = f" ({total} tasks)" if total is not None else ""
+        heading = [f"# Tasks{scope}: page {page.page} of {pages}{counted}"]
+    return heading + ([] if page.items else ["_No tasks on this page._"])
+
+
 def render_task_page(page: TaskPage, status: str | None) -> str:
     scope = f" with status {status}" if status else ""
-    total = f" of {page.total_items}" if page.total_items is not None else ""
-    lines = [f"# Tasks{scope}: page {page.page}{total}".rstrip()]
-    if not page.items:
-        lines.append("_No tasks on this page._")
+    lines = _page_heading(page, scope, status)
     for item in page.items:
         success = "" if item.is_success is None else (" ✓" if item.is_success else " ✗")
         steps = f" · {item.step_count} steps" if item.step_count is not None else ""
@@ -238,6 +256,8 @@ def render_task_page(page: TaskPage, status: str | None) -> str:
         lines += ["", f"More: {call('list_tasks', **args)}."]
     if page.errors:
         lines += ["", "## Problems", *[f"- {inline(e, 300)}" for e in page.errors[:10]]]
+    if page.notices:
+        lines += ["", "## Notes", *[f"- {n}" for n in page.notices]]
     if page.items:
         lines += ["", f"Inspect one with {call('get_task', task_id=page.items[0].id)}."]
     return join(lines)

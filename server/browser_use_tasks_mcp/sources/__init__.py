@@ -18,11 +18,24 @@ from .cloud_v2 import CloudV2Source
 from .local import LocalRunsSource
 from .unconfigured import UnconfiguredSource
 
+BUNDLED_NOTICE = (
+    "These are the bundled example runs: neither BROWSER_USE_RUNS_DIR nor BROWSER_USE_API_KEY is set. "
+    "Set BROWSER_USE_RUNS_DIR to your browser-use runs folder, or BROWSER_USE_API_KEY to read Browser Use "
+    "Cloud tasks, and restart the server."
+)
+KEY_IGNORED_NOTICE = (
+    "BROWSER_USE_API_KEY is set but not used: a runs folder (BROWSER_USE_RUNS_DIR or --runs-dir) selects "
+    "local runs. To read Browser Use Cloud tasks instead, set BROWSER_USE_SOURCE=cloud and restart."
+)
+
 
 def _local(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
     from ..examples import BUNDLED_RUNS_DIR
 
-    return LocalRunsSource(settings.runs_dir or BUNDLED_RUNS_DIR)
+    if settings.runs_dir is None:
+        return LocalRunsSource(BUNDLED_RUNS_DIR, notices=(BUNDLED_NOTICE,))
+    notices = (KEY_IGNORED_NOTICE,) if settings.api_key is not None and settings.source == "auto" else ()
+    return LocalRunsSource(settings.runs_dir, notices=notices)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,8 @@ class TaskSource(ABC):
     capabilities: ClassVar[Capabilities] = Capabilities()
     #: Human-readable description for `check` and the server instructions.
     label: str
+    #: What a user should know about how this source was chosen (shown with every listing).
+    notices: tuple[str, ...] = ()
 
     def validate_task_id(self, task_id: object) -> str:
         """Refuse an id that cannot be valid for this source, before any I/O."""

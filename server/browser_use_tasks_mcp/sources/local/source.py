@@ -33,6 +33,7 @@ from .history import DEFAULT_CACHE_SIZE, Broken, HistoryCache, Parsed
 from .inventory import MAX_FILES_PER_RUN, MAX_MEDIA_PER_KIND, Inventory, inventory
 from .runs_folder import MAX_LISTED_ERRORS, Loaded, Run, RunsFolder, resolved_inside
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 #: Names of missing files are capped so a pathological folder stays readable.
 MAX_LISTED_NAMES = 30
 
@@ -57,8 +58,11 @@ class LocalRunsSource(TaskSource):
         links_expire=False, live_listing=True, own_gif=True, execution_log=True, conversations=True
     )
 
-    def __init__(self, runs_dir: Path, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+    def __init__(
+        self, runs_dir: Path, *, cache_size: int = DEFAULT_CACHE_SIZE, notices: tuple[str, ...] = ()
+    ) -> None:
         self.runs_dir = Path(runs_dir).expanduser()
+        self.notices = notices
         self.label = f"local browser-use runs in {self.runs_dir}"
         self._histories = HistoryCache(cache_size)
         self._folder = RunsFolder(self.runs_dir, self._histories)
@@ -108,8 +112,10 @@ class LocalRunsSource(TaskSource):
     def _require_run(self, root: Path, run_id: str) -> Run:
         located = self._folder.locate(root, run_id)
         if located is None:
+            cloud_like = " It looks like a Browser Use Cloud task id." if _UUID.fullmatch(run_id) else ""
             raise NotFoundError(
-                f"No run named '{run_id}' in {self.runs_dir}. Call list_tasks to see the available run ids."
+                f"No run named '{run_id}' in {self.runs_dir}.{cloud_like} Call list_tasks to see the available "
+                "run ids." + "".join(f" {n}" for n in self.notices)
             )
         if isinstance(located, Broken):
             raise LocalRunError(f"Run '{run_id}' cannot be read: {located.reason}. {located.hint}".strip())
