@@ -28,7 +28,7 @@ from mcp_types import (
     TextResourceContents,
     Tool,
 )
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 from browser_use_tasks_mcp.app import build_server
 from browser_use_tasks_mcp.config import Settings
@@ -289,3 +289,58 @@ def assert_only_inside_fences(text: str, needle: str) -> int:
             f"{needle[:40]!r} at offset {start} is outside every untrusted fence"
         )
     return len(found)
+
+
+# --------------------------------------------------------------------------------------
+# Image identity: which known screenshot is this image a (possibly scaled, lossy) copy of?
+# --------------------------------------------------------------------------------------
+
+
+def image_distance(image: bytes, original: bytes) -> float:
+    """Mean per-channel difference (0-255) of `image` and `original` scaled to the same size."""
+    with Image.open(io.BytesIO(image)) as a, Image.open(io.BytesIO(original)) as b:
+        first = a.convert("RGB")
+        second = b.convert("RGB").resize(first.size, Image.Resampling.BILINEAR)
+        return sum(ImageStat.Stat(ImageChops.difference(first, second)).mean) / 3
+
+
+def matching_originals(image: bytes, originals: dict[Any, bytes]) -> set[Any]:
+    """The keys of the originals `image` is a copy of (several when a run has identical screenshots)."""
+    distances = sorted((image_distance(image, data), key) for key, data in originals.items())
+    best = distances[0][0]
+    assert best < 6, f"the image matches none of the originals closely: {distances[:3]}"
+    return {key for distance, key in distances if distance <= best + 1}
+
+
+def twins(originals: dict[Any, bytes], key: Any) -> set[Any]:
+    """`key` and the keys of originals that look the same as it (a page that did not change)."""
+    return {k for k, data in originals.items() if image_distance(data, originals[key]) < 1}
+
+
+def assert_is_screenshot_of(image: bytes, originals: dict[Any, bytes], key: Any) -> None:
+    """`image` is a (possibly scaled, lossy) copy of `originals[key]` and of no other original."""
+    matches = matching_originals(image, originals)
+    assert matches == twins(originals, key), (
+        f"expected the screenshot of {key!r}, got one of {sorted(matches)}"
+    )
+
+
+def local_screenshots(run: str, runs_dir: Path = BUNDLED_RUNS_DIR) -> dict[int, bytes]:
+    """Step number -> the PNG bytes of that step's screenshot in the run folder."""
+    folder = runs_dir / run / "screenshots"
+    return {int(p.stem.removeprefix("step_")): p.read_bytes() for p in folder.glob("step_*.png")}
+
+
+def seeded_screenshots(emu: Emulator, task_id: str) -> dict[int, bytes]:
+    """Step number -> the PNG bytes the emulator serves as that step's screenshot."""
+    task = emu.seed.tasks[task_id]
+    return {
+        step.number: emu.media[f"/media/screenshots/{task_id}/{step.screenshot}"].produce()
+        for step in task.screenshot_steps
+    }
+
+
+def originals_of(source: Source, task_id: str) -> dict[int, bytes]:
+    if source.emulator is not None:
+        return seeded_screenshots(source.emulator, task_id)
+    return local_screenshots(task_id, source.runs_dir or BUNDLED_RUNS_DIR)
