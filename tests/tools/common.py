@@ -296,12 +296,18 @@ def assert_only_inside_fences(text: str, needle: str) -> int:
 # --------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=512)
+def _thumbnail(image: bytes, size: tuple[int, int]) -> Image.Image:
+    with Image.open(io.BytesIO(image)) as picture:
+        return picture.convert("RGB").resize(size, Image.Resampling.BILINEAR)
+
+
 def image_distance(image: bytes, original: bytes) -> float:
-    """Mean per-channel difference (0-255) of `image` and `original` scaled to the same size."""
-    with Image.open(io.BytesIO(image)) as a, Image.open(io.BytesIO(original)) as b:
-        first = a.convert("RGB")
-        second = b.convert("RGB").resize(first.size, Image.Resampling.BILINEAR)
-        return sum(ImageStat.Stat(ImageChops.difference(first, second)).mean) / 3
+    """Mean per-channel difference (0-255) of `image` and `original`, both scaled to 320 px wide."""
+    width, height = image_size(image)
+    size = (320, max(1, round(320 * height / width)))
+    difference = ImageChops.difference(_thumbnail(image, size), _thumbnail(original, size))
+    return sum(ImageStat.Stat(difference).mean) / 3
 
 
 def matching_originals(image: bytes, originals: dict[Any, bytes]) -> set[Any]:
@@ -344,3 +350,26 @@ def originals_of(source: Source, task_id: str) -> dict[int, bytes]:
     if source.emulator is not None:
         return seeded_screenshots(source.emulator, task_id)
     return local_screenshots(task_id, source.runs_dir or BUNDLED_RUNS_DIR)
+
+
+def gif_frames(data: bytes) -> list[bytes]:
+    """Every frame of a GIF, each as PNG bytes."""
+    frames: list[bytes] = []
+    with Image.open(io.BytesIO(data)) as gif:
+        assert gif.format == "GIF"
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            out = io.BytesIO()
+            gif.convert("RGB").save(out, format="PNG")
+            frames.append(out.getvalue())
+    return frames
+
+
+def crop_to_aspect(image: bytes, aspect: tuple[int, int]) -> bytes:
+    """The top part of `image` with the aspect ratio `aspect` (drops a caption strip below it)."""
+    with Image.open(io.BytesIO(image)) as picture:
+        width = picture.width
+        height = min(picture.height, round(width * aspect[1] / aspect[0]))
+        out = io.BytesIO()
+        picture.convert("RGB").crop((0, 0, width, height)).save(out, format="PNG")
+        return out.getvalue()
