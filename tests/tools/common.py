@@ -373,3 +373,9 @@ def crop_to_aspect(image: bytes, aspect: tuple[int, int]) -> bytes:
         out = io.BytesIO()
         picture.convert("RGB").crop((0, 0, width, height)).save(out, format="PNG")
         return out.getvalue()
+
+
+def same_pixels(first: bytes, second: bytes) -> bool:
+    """Whether two encoded images decode to exactly the same size and RGBA pixels."""
+    with Image.open(io.BytesIO(first)) as a, Image.open(io.BytesIO(second)) as b:
+        return a.size == b.size and a.convert("RGBA").tobytes() == b.convert("RGBA").tobytes()
