@@ -11,8 +11,9 @@ UPDATE_SNAPSHOTS=1 is set, never silently (so CI cannot pass on a snapshot it ju
 
 What varies from run to run is replaced by a named placeholder before comparing, and only
 that: the emulator's base URL (its port is free-picked), the date and signature of a
-presigned URL (the emulator signs with the time it started), temporary directories, and how
-long a call waited. Each rule matches only its own syntax (`X-Amz-Signature=` followed by
+presigned URL (the emulator signs with the time it started), temporary directories and
+where the bundled runs are installed, how long a call waited, and the pydantic version in
+the links of validation messages. Each rule matches only its own syntax (`X-Amz-Signature=` followed by
 64 hex digits, the literal base URL of the running emulator, ...), so any other change to
 the text still fails.
 """
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import pytest
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -40,6 +42,12 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(X-Amz-Credential=[A-Z0-9]+%2F)\d{8}(%2F)"), r"\1<AMZ_DAY>\2"),
     (re.compile(r"X-Amz-Signature=[0-9a-f]{64}"), "X-Amz-Signature=<AMZ_SIGNATURE>"),
     (re.compile(r"\*\*Waited:\*\* \d+\.\d+s"), "**Waited:** <WAITED>s"),
+    # The server's own validation messages link to a page of the installed pydantic's version
+    # (only that version: a link recorded in a run's data keeps its own).
+    (
+        re.compile(re.escape(f"https://errors.pydantic.dev/{'.'.join(pydantic.VERSION.split('.')[:2])}/v/")),
+        "https://errors.pydantic.dev/<PYDANTIC>/v/",
+    ),
 )
 # Structured-content keys whose numeric value is a measured time.
 TIMING_KEYS = frozenset({"waited_s"})

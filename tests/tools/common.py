@@ -72,7 +72,8 @@ class Source:
 
 
 def local_source(runs_dir: Path = BUNDLED_RUNS_DIR, **extra: Any) -> Source:
-    normaliser = Normaliser()
+    # Error texts name the runs folder: where the package is installed varies by checkout.
+    normaliser = Normaliser({str(BUNDLED_RUNS_DIR): "<BUNDLED_RUNS_DIR>"})
     if runs_dir != BUNDLED_RUNS_DIR:
         normaliser = normaliser.with_literal(str(runs_dir), "<RUNS_DIR>")
     return Source(
