@@ -172,3 +172,17 @@ async def test_every_source_refuses_a_path_instead_of_a_file_name(source: Source
         "**Invalid argument:** `file` '../AgentHistory.json' is not a plain file name; "
         "use a name exactly as `get_media` lists it."
     )
+
+
+async def test_a_name_with_a_space_is_percent_encoded_and_reads_back_byte_for_byte(
+    runs_with_files: Path,
+) -> None:
+    content = b"%PDF-1.4 tiny \x00\x01\x02"
+    (runs_with_files / SUCCEEDED_RUN / "my report.pdf").write_bytes(content)
+    async with local_source(runs_with_files).client() as client:
+        result = await call_ok(client, TOOL, {"task_id": SUCCEEDED_RUN, "file": "my report.pdf"})
+        uri = result.structured_content["resource_uri"]  # type: ignore[index]
+        read = await client.read_resource(uri)
+    assert uri == f"browser-use://tasks/{SUCCEEDED_RUN}/files/my%20report.pdf"
+    assert base64.b64decode(read.contents[0].blob) == content  # type: ignore[union-attr]
+    assert result.structured_content["size_bytes"] == len(content)  # type: ignore[index]
