@@ -12,10 +12,15 @@ UPDATE_SNAPSHOTS=1 is set, never silently (so CI cannot pass on a snapshot it ju
 What varies from run to run is replaced by a named placeholder before comparing, and only
 that: the emulator's base URL (its port is free-picked), the date and signature of a
 presigned URL (the emulator signs with the time it started), temporary directories and
-where the bundled runs are installed, how long a call waited, and the pydantic version in
-the links of validation messages. Each rule matches only its own syntax (`X-Amz-Signature=` followed by
-64 hex digits, the literal base URL of the running emulator, ...), so any other change to
-the text still fails.
+where the bundled runs are installed, how long a call waited, and the installed pydantic's
+version in the links of validation messages. Each rule matches only its own syntax
+(`X-Amz-Signature=` followed by 64 hex digits, the literal base URL of the running
+emulator, ...), so any other change to the text still fails.
+
+Not normalised, on purpose: byte sizes of images the server encodes (previews, assembled
+GIFs) come from the installed Pillow's encoders, so a Pillow upgrade can change them; that
+is a regeneration, reviewed like any other. Updating rewrites only the snapshots the
+selected tests produce; delete the files of a removed case by hand.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ import difflib
 import json
 import os
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,8 +149,3 @@ def assert_json_snapshot(name: str, value: Any, normaliser: Normaliser | None = 
 
 def assert_text_snapshot(name: str, text: str, normaliser: Normaliser | None = None) -> None:
     assert_snapshot(name, (normaliser or Normaliser()).text(text))
-
-
-def stored(prefix: str = "") -> Iterable[Path]:
-    """The snapshot files under tests/snapshots/`prefix`."""
-    return sorted(p for p in (SNAPSHOTS / prefix).rglob("*") if p.is_file())

@@ -3,6 +3,10 @@
 `source` runs a test once per source: the bundled local runs, Cloud API v2 and legacy v1 on
 the emulator. `make_source(name, **settings)` builds one source by name, for tests whose
 cases differ per source. Cloud sources use `fresh_emulator`: no faults, an empty request log.
+
+Each tool's file also snapshots what the tool answers (tests/snapshots/<tool>/); after an
+intended change to the server's text, regenerate them all with
+`UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/tools` (see tests/snapshot.py).
 """
 
 from __future__ import annotations
