@@ -51,7 +51,7 @@ async def key_frames(
         (label, await service.render(frame, "preview"))
         for (label, _), frame in zip(wanted, frames, strict=False)
     ]
-    return info, previews
+    return info.model_copy(update={"previews": [label for label, _ in previews]}), previews
 
 
 async def _build(service: TaskService, task: Task) -> tuple[GifResult, bytes]:

@@ -38,9 +38,11 @@ SUMMARIZE = (
 
 async def _screenshots(service: TaskService, task: Task, steps: list[int]) -> list[Message]:
     messages: list[Message] = []
+    # Where screenshots are kept apart from steps, a step without one may still have one listed.
+    apart = not service.capabilities.screenshots_on_steps
     for number in steps:
         step = task.step(number)
-        if step is None or step.screenshot is None or len(messages) >= 2 * MAX_PROMPT_IMAGES:
+        if step is None or (step.screenshot is None and not apart) or len(messages) >= 2 * MAX_PROMPT_IMAGES:
             continue
         try:
             image = await service.image(task.id, number, "preview")

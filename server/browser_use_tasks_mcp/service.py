@@ -30,6 +30,7 @@ from .errors import (
     NoScreenshotError,
     NotAvailableError,
     NotFoundError,
+    TasksError,
 )
 from .fetch import link_ttl
 from .ids import coerce_int, validate_file_name
@@ -183,7 +184,18 @@ class TaskService:
         if found is None:
             span = f"1 to {task.steps[-1].number}" if task.steps else "none: the task has no steps yet"
             raise NotFoundError(f"Task {task.id} has no step {number}. Steps: {span}.")
+        if found.screenshot is None and not self.capabilities.screenshots_on_steps:
+            found = await self._with_listed_screenshot(task, found)
         return task, found
+
+    async def _with_listed_screenshot(self, task: Task, step: Step) -> Step:
+        """The step with its screenshot from the task's screenshot list, where screenshots are kept apart."""
+        try:
+            _, shots = await self.list_screenshots(task.id)
+        except TasksError:
+            return step  # the step is still worth showing; get_step says why no image came
+        shot = next((s for s in shots if s.step == step.number), None)
+        return step if shot is None else step.model_copy(update={"screenshot": shot})
 
     # -- screenshots and images -----------------------------------------------------------
 

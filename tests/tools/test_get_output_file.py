@@ -161,7 +161,7 @@ async def test_cloud_files_are_the_seeded_ones(make_source: Callable[..., Source
         elif len(content) <= INLINE_LIMIT:
             assert data["inline"] is True and data["truncated"] is False
             assert data["text"] == content.decode(), name
-    assert "has no output file 'nope.txt'" in missing
+    assert "has no output file `nope.txt`" in missing
     assert all(name in missing for name in seeded)
 
 

@@ -112,14 +112,9 @@ async def test_out_of_range_arguments_are_refused(source: Source, args: dict[str
     assert next(iter(args)) in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the heading reads 'page 1 of 3' for one page of 3 tasks: it puts total_items where a reader "
-    "expects the page count (render.py: f' of {page.total_items}')",
-)
 async def test_the_heading_counts_pages(make_source: Callable[..., Source]) -> None:
     async with make_source("local").client() as client:
         result = await call_ok(client, TOOL, {"page_size": 2})
     page = result.structured_content["page"]  # type: ignore[index]
     assert page["total_items"] == 3 and page["total_pages"] == 2
-    assert text_of(result).splitlines()[0] == "# Tasks: page 1 of 2"
+    assert text_of(result).splitlines()[0] == "# Tasks: page 1 of 2 (3 tasks)"

@@ -58,17 +58,7 @@ async def test_prompts_are_listed_with_their_argument(source: Source) -> None:
         assert [(a.name, a.required) for a in prompt.arguments or []] == [("task_id", True)]
 
 
-V1_STEPS_WITHOUT_SCREENSHOT = (
-    "v1 steps carry no screenshot reference (get_step says '**Screenshot:** none' yet can attach "
-    "one from the task's screenshot list), so debug_task attaches no screenshots on v1"
-)
-
-
-async def test_debug_task_gathers_the_failure_and_the_screenshots_around_it(
-    source: Source, request: pytest.FixtureRequest
-) -> None:
-    if source.name == "v1":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=V1_STEPS_WITHOUT_SCREENSHOT))
+async def test_debug_task_gathers_the_failure_and_the_screenshots_around_it(source: Source) -> None:
     async with source.client() as client:
         result = await client.get_prompt("debug_task", {"task_id": source.failed})
         task = await call_ok(client, "get_task", {"task_id": source.failed})

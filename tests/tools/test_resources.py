@@ -126,6 +126,7 @@ async def test_templates_are_listed(source: Source) -> None:
     uris = {t.uri_template for t in templates.resource_templates}
     assert {
         "browser-use://tasks/{task_id}/steps",
+        "browser-use://tasks/{task_id}/steps/from/{start}",
         "browser-use://tasks/{task_id}/steps/{step}",
         "browser-use://tasks/{task_id}/gif",
         "browser-use://tasks/{task_id}/logs",
