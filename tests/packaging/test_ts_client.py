@@ -11,12 +11,12 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
+
 NODE_DIR = REPO / "tests" / "node"
 NODE = shutil.which("node")
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from scripts.readme_commands import README, quickstart_commands
+
+from tests.helpers import REPO
 
 
 def test_quickstart_has_one_run_command_and_one_test_command() -> None:
@@ -30,7 +31,7 @@ def test_demo_runs_on_the_bundled_runs_without_a_key() -> None:
         env=env,
         timeout=120,
         check=False,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=REPO,
     )
     out = completed.stdout.decode()
     assert completed.returncode == 0, completed.stderr.decode()[-2000:]

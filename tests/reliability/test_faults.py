@@ -38,6 +38,7 @@ import pytest
 from mcp import Client
 
 from browser_use_tasks_mcp.config import Settings
+from browser_use_tasks_mcp.tools import TOOLS as REGISTERED_TOOLS
 from tests.emulator import FILES_TASK, MANY_TASKS, Emulator, get_seed, run_emulator
 from tests.helpers import TEST_KEY, client_for, cloud_settings, text_of
 
@@ -50,16 +51,7 @@ SLACK_S = 0.75
 PARALLEL = 40
 EMULATORS = 6
 DETAIL = "UPSTREAM-DETAIL-CANARY <b>do not echo</b>"
-TOOLS = (
-    "get_task",
-    "get_step",
-    "list_screenshots",
-    "get_gif",
-    "get_media",
-    "list_tasks",
-    "get_output_file",
-    "wait_for_task",
-)
+TOOLS = tuple(spec.name for spec in REGISTERED_TOOLS)  # every tool the server registers
 VERSIONS = ("v2", "v1")
 FILES = [f for f in get_seed().tasks[FILES_TASK].output_files if f.kind != "bigtext"]
 # MANY_TASKS[i] has 3 + i % 4 steps: the 3-step ones make cheap GIFs.
@@ -572,7 +564,7 @@ class _MatrixReport:
         if not MATRIX:
             return
         table = matrix_markdown(MATRIX)
-        terminalreporter.section("fault matrix (tests/test_faults.py)")
+        terminalreporter.section("fault matrix (tests/reliability/test_faults.py)")
         for line in table.splitlines():
             terminalreporter.write_line(line)
         out = os.environ.get("FAULT_MATRIX_OUT")

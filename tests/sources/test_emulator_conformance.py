@@ -62,8 +62,9 @@ from tests.emulator import (
     get_seed,
     run_emulator,
 )
+from tests.helpers import REPO
 
-OPENAPI_DIR = Path(__file__).resolve().parent / "fixtures" / "openapi"
+OPENAPI_DIR = REPO / "tests" / "fixtures" / "openapi"
 V2_DOC = OPENAPI_DIR / "browser-use-cloud-v2.json"
 V1_DOC = OPENAPI_DIR / "browser-use-cloud-v1.reconstructed.json"
 
@@ -658,7 +659,7 @@ def test_http_control_api_and_request_log(fresh_emulator: Emulator, v2: Any, cli
 def test_standalone_module_prints_base_url_and_serves() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.emulator", "--port", "0"],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -26,8 +26,9 @@ from mcp.client.stdio import StdioServerParameters
 from mcp_types import TextContent
 
 import browser_use_tasks_mcp
+from browser_use_tasks_mcp.tools import TOOLS
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 NODE_DIR = REPO / "tests" / "node"
 MANIFEST_PATH = REPO / "manifest.json"
 MANIFEST: dict[str, Any] = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
@@ -41,16 +42,8 @@ needs_node = pytest.mark.skipif(
     "so install Node.js 20+ and run `npm ci --prefix tests/node`",
 )
 
-EXPECTED_TOOLS = {
-    "get_task",
-    "get_step",
-    "list_screenshots",
-    "get_gif",
-    "get_media",
-    "list_tasks",
-    "get_output_file",
-    "wait_for_task",
-}
+# The one tool list the server registers, so the manifest cannot drift from it.
+EXPECTED_TOOLS = {spec.name for spec in TOOLS}
 EXPECTED_PROMPTS = {"debug_task", "summarize_task"}
 
 

@@ -7,15 +7,15 @@ run (written by `scripts/record_example_runs.py answers`); the server must read 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
 from browser_use_tasks_mcp.sources.local import LocalRunsSource
+from tests.helpers import REPO
 
 pytestmark = pytest.mark.anyio
-ANSWERS = json.loads((Path(__file__).parent / "fixtures" / "expected_library_answers.json").read_text())
+ANSWERS = json.loads((REPO / "tests" / "fixtures" / "expected_library_answers.json").read_text())
 
 
 @pytest.fixture

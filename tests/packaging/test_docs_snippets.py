@@ -11,7 +11,7 @@ The package is not on PyPI yet, so README.md and docs/clients.md may show the re
 (`uvx browser-use-tasks-mcp`, `pipx run browser-use-tasks-mcp`, ...) only inside a note marked
 "After the first release" between `<!-- after-first-release:begin -->` and
 `<!-- after-first-release:end -->`; everywhere else they lead with the routes that work from a
-clone, which tests/test_install_paths.py runs for real.
+clone, which tests/packaging/test_install_paths.py runs for real.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from browser_use_tasks_mcp.cli import _parser
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 CONFIG_PY = REPO / "server" / "browser_use_tasks_mcp" / "config.py"
 DOC_FILES = [p for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))] if p.is_file()]
 FENCE = re.compile(r"^([ \t]*)```json[ \t]*\n(.*?)^\1```[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -37,7 +37,7 @@ INSTALL_DOCS = [REPO / "README.md", REPO / "docs" / "clients.md"]
 NOTE = re.compile(r"<!-- after-first-release:begin -->\n(.*?)<!-- after-first-release:end -->", re.DOTALL)
 NOTE_TITLE = "after the first release"
 CLONE = "/absolute/path/to/clone"  # the placeholder the docs use for the clone's absolute path
-# Routes that work today, from a clone; each is run for real in tests/test_install_paths.py.
+# Routes that work today, from a clone; each is run for real in tests/packaging/test_install_paths.py.
 CLONE_ROUTES = (
     f"{CLONE}/.venv/bin/browser-use-tasks-mcp",
     f"uvx --from {CLONE} browser-use-tasks-mcp",
