@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import signal
 import threading
 from types import FrameType
 from typing import Any
 
 import anyio
+import mcp_types as types
+import pydantic_core
 import uvicorn
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.exceptions import MCPError
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .config import Settings, is_loopback_host
@@ -26,6 +32,63 @@ log = logging.getLogger(__name__)
 
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 _LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(value: Any) -> Any:
+    """`value` with every string (and key) made valid Unicode: UTF-16 surrogates that do not form
+    a pair (JSON's `"\\ud800"`, or a file name that is not UTF-8) become U+FFFD."""
+    if isinstance(value, str):
+        if value.isascii() or not _SURROGATE.search(value):
+            return value
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {valid_unicode(k): valid_unicode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [valid_unicode(v) for v in value]
+    return value
+
+
+class OutboundGuard:
+    """Server middleware: every answer leaves as valid Unicode, on every transport.
+
+    The one place all three transports share (stdio, SSE, and streamable HTTP in both its
+    session and per-request modes) is the server's request pipeline, so the answer of every
+    request is made valid Unicode here, and one that still cannot be encoded to JSON becomes a
+    JSON-RPC error instead of killing the transport's writer (which loses that answer and every
+    later one on stdio, and the whole session on SSE).
+    """
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        try:
+            result = await call_next(ctx)
+        except MCPError as exc:
+            message, data = valid_unicode(exc.error.message), valid_unicode(exc.error.data)
+            if message is exc.error.message and data is exc.error.data:
+                raise
+            raise MCPError(code=exc.error.code, message=message, data=data) from exc
+        if ctx.request_id is None:  # a notification: nothing is sent back
+            return result
+        if isinstance(result, BaseModel):
+            result = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+        clean = valid_unicode(result)
+        try:
+            pydantic_core.to_json(clean)
+        except Exception:
+            log.exception("the answer to %s cannot be encoded as JSON", ctx.method)
+            raise MCPError(
+                code=types.INTERNAL_ERROR,
+                message="Internal error: the server could not encode its answer to this request.",
+            ) from None
+        return clean  # type: ignore[no-any-return]
+
+
+def guard_outbound(server: MCPServer[Any]) -> None:
+    """Install `OutboundGuard` as the outermost middleware of `server` (once)."""
+    if not any(isinstance(m, OutboundGuard) for m in server.middleware):
+        server.middleware.insert(0, OutboundGuard())
 
 
 class BearerTokenMiddleware:
@@ -63,6 +126,7 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 def http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
+    guard_outbound(server)
     security = transport_security(settings)
     app: ASGIApp
     if settings.transport == "sse":
@@ -99,6 +163,7 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 
 def run(server: MCPServer[Any], settings: Settings) -> None:
+    guard_outbound(server)
     if settings.transport == "stdio":
         anyio.run(server.run_stdio_async)
         return

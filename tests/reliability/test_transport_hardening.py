@@ -1,0 +1,110 @@
+"""Transport hardening, through the real server as a subprocess: messages that are not valid
+Unicode, oversized stdio messages, HTTP connections that never finish their headers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.client.sse import sse_client
+from mcp.client.stdio import StdioServerParameters
+
+from tests.helpers import server_env, server_process, text_of
+
+from .helpers import SURROGATE_RUN, RawStdio, hostile_runs
+
+pytestmark = pytest.mark.anyio
+
+#: The calls that carry the hostile strings, each followed by another call that must be answered.
+CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("list_tasks", {}),
+    ("get_task", {"task_id": SURROGATE_RUN}),
+    ("get_step", {"task_id": SURROGATE_RUN, "step": 1}),
+    ("list_tasks", {}),
+]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Path:
+    return hostile_runs(tmp_path)
+
+
+def _check_answers(texts: list[str]) -> None:
+    """Every call was answered, the lone surrogates arrived as U+FFFD."""
+    listing, task, step, again = texts
+    assert SURROGATE_RUN in listing and SURROGATE_RUN in again
+    assert "bad-\ufffd-name" in listing  # the non-UTF-8 folder name, readable
+    assert "Task lone-surrogate" in task
+    assert "\ufffd" in step and "goal \ufffd end" in step
+
+
+# --- 1. lone surrogates and non-UTF-8 names -------------------------------------------------
+
+
+def test_stdio_raw_lone_surrogates_are_answered_and_so_is_the_next_call(runs: Path) -> None:
+    session = RawStdio(server_env(BROWSER_USE_RUNS_DIR=str(runs)))
+    session.initialize()
+    texts = []
+    for name, arguments in CALLS:
+        result = session.call_tool(name, arguments)
+        assert result.get("isError") is not True, result
+        texts.append(result["content"][0]["text"])
+    assert session.request("ping")["result"] == {}
+    code, stderr = session.close()
+    _check_answers(texts)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+
+
+async def test_stdio_sdk_client_lone_surrogates(runs: Path) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "browser_use_tasks_mcp"],
+        env=server_env(BROWSER_USE_RUNS_DIR=str(runs)),
+    )
+    async with Client(params) as client:
+        with anyio.fail_after(30):  # before the fix the answer never came
+            texts = [text_of(await client.call_tool(name, arguments)) for name, arguments in CALLS]
+            assert (await client.list_tools()).tools
+    _check_answers(texts)
+
+
+async def test_streamable_http_lone_surrogates(runs: Path) -> None:
+    env = server_env(BROWSER_USE_RUNS_DIR=str(runs))
+    with server_process("--transport", "streamable-http", env=env) as (port, process):
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            with anyio.fail_after(30):
+                texts = [text_of(await client.call_tool(name, arguments)) for name, arguments in CALLS]
+                assert (await client.list_tools()).tools
+        assert process.poll() is None
+    _check_answers(texts)
+
+
+async def test_sse_lone_surrogates_keep_the_session(runs: Path) -> None:
+    env = server_env(BROWSER_USE_RUNS_DIR=str(runs))
+    with server_process("--transport", "sse", env=env) as (port, process):
+        async with Client(sse_client(f"http://127.0.0.1:{port}/sse")) as client:
+            with anyio.fail_after(30):
+                texts = [text_of(await client.call_tool(name, arguments)) for name, arguments in CALLS]
+                assert (await client.list_tools()).tools
+        assert process.poll() is None
+    _check_answers(texts)
+
+
+def test_stdio_line_with_a_lone_surrogate_escape_does_not_stop_the_server() -> None:
+    """The SDK's JSON parser refuses `"\\ud800"` in a request; the next request is answered."""
+    session = RawStdio()
+    session.initialize()
+    session.send_line(b'{"jsonrpc": "2.0", "id": "x\\ud800", "method": "ping"}')
+    assert "tools" in session.request("tools/list")["result"]
+    code, stderr = session.close()
+    assert code == 0, stderr
