@@ -165,7 +165,9 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 def run(server: MCPServer[Any], settings: Settings) -> None:
     guard_outbound(server)
     if settings.transport == "stdio":
-        anyio.run(server.run_stdio_async)
+        from .stdio import serve_stdio  # imports this module
+
+        anyio.run(serve_stdio, server)
         return
     # uvicorn shuts down gracefully on SIGTERM and then re-raises the signal to the previous
     # handler; with the default one the process would die by the signal (status -15/143)

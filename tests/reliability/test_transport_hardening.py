@@ -3,19 +3,23 @@ Unicode, oversized stdio messages, HTTP connections that never finish their head
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import anyio
+import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters
 
+from browser_use_tasks_mcp.stdio import encode_message
 from tests.helpers import server_env, server_process, text_of
 
-from .helpers import SURROGATE_RUN, RawStdio, hostile_runs
+from .helpers import SURROGATE_RUN, RawStdio, hostile_runs, peak_rss_kib
 
 pytestmark = pytest.mark.anyio
 
@@ -108,3 +112,69 @@ def test_stdio_line_with_a_lone_surrogate_escape_does_not_stop_the_server() -> N
     assert "tools" in session.request("tools/list")["result"]
     code, stderr = session.close()
     assert code == 0, stderr
+
+
+def test_stdio_writer_never_raises() -> None:
+    """The stdio writer's last line of defence, for messages that bypass the request pipeline
+    (notifications): surrogates become U+FFFD; an answer that cannot be encoded becomes an error."""
+    note = types.JSONRPCNotification(jsonrpc="2.0", method="notifications/progress", params={"m": "a\ud800b"})
+    assert json.loads(encode_message(note))["params"]["m"] == "a\ufffdb"
+    answer = types.JSONRPCResponse(jsonrpc="2.0", id=5, result={"bad": object()})
+    encoded = json.loads(encode_message(answer))
+    assert encoded["id"] == 5 and encoded["error"]["code"] == types.INTERNAL_ERROR
+    assert encode_message(types.JSONRPCNotification(jsonrpc="2.0", method="x", params={"o": object()})) == b""
+
+
+# --- 2. oversized stdio messages --------------------------------------------------------------
+
+
+def test_stdio_refuses_an_oversized_message_without_reading_it_whole() -> None:
+    session = RawStdio()
+    session.initialize()
+    baseline = peak_rss_kib(session.process.pid)
+    filler = "x" * (20 * 1024 * 1024)
+    huge = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "tools/call",
+        "params": {"name": "get_task", "arguments": {"task_id": filler}},
+    }
+    started = time.monotonic()
+    session.send(huge)
+    answer = session.read(timeout=30)
+    elapsed = time.monotonic() - started
+    peak = peak_rss_kib(session.process.pid)
+    assert answer is not None, session.stderr_tail()
+    assert answer["id"] == 7
+    assert answer["error"]["code"] == -32600
+    assert "too large" in answer["error"]["message"]
+    # The next messages are served as usual.
+    assert session.request("ping")["result"] == {}
+    assert "tools" in session.request("tools/list")["result"]
+    code, stderr = session.close()
+    print(f"peak RSS {baseline / 1024:.0f} MiB -> {peak / 1024:.0f} MiB; answered in {elapsed:.2f}s")
+    assert peak < 300 * 1024, f"peak RSS {peak} KiB"
+    assert peak - baseline < 40 * 1024, f"peak RSS grew by {(peak - baseline) / 1024:.0f} MiB"
+    assert code == 0, stderr
+
+
+def test_stdio_oversized_message_without_a_readable_id_gets_a_null_id() -> None:
+    session = RawStdio()
+    session.initialize()
+    session.send_line(b'{"params": "' + b"y" * (5 * 1024 * 1024) + b'", "jsonrpc": "2.0", "id": 9}')
+    answer = session.read(timeout=30)
+    assert answer is not None and answer["id"] is None and answer["error"]["code"] == -32600
+    assert session.request("ping")["result"] == {}
+    session.close()
+
+
+def test_stdio_message_just_under_the_limit_is_served() -> None:
+    session = RawStdio()
+    session.initialize()
+    session.request("tools/list")
+    padding = " " * (4 * 1024 * 1024 - 200)
+    line = json.dumps({"jsonrpc": "2.0", "id": 11, "method": "ping"})[:-1] + padding + "}"
+    session.send_line(line.encode())
+    answer = session.read(timeout=30)
+    assert answer is not None and answer == {"jsonrpc": "2.0", "id": 11, "result": {}}
+    session.close()
