@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
         description="MCP server to inspect Browser Use agent runs (Cloud API v2, legacy v1, local runs).",
         epilog="Environment: BROWSER_USE_API_KEY, BROWSER_USE_API_VERSION, BROWSER_USE_BASE_URL, "
         "BROWSER_USE_RUNS_DIR, BROWSER_USE_SOURCE, BROWSER_USE_TIMEOUT, BROWSER_USE_CALL_DEADLINE, "
-        "BROWSER_USE_MCP_AUTH_TOKEN, BROWSER_USE_MCP_LOG_LEVEL. Flags override them.",
+        "BROWSER_USE_MCP_AUTH_TOKEN, BROWSER_USE_MCP_LOG_LEVEL, BROWSER_USE_MCP_HEADER_TIMEOUT, "
+        "BROWSER_USE_MCP_IDLE_TIMEOUT. Flags override them.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(

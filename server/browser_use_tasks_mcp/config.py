@@ -59,6 +59,11 @@ class Settings:
     port: int = 8000
     log_level: str = "WARNING"
     auth_token: SecretStr | None = field(default=None)
+    # HTTP transports: seconds a client may take to send a request's headers, seconds a
+    # connection may stay idle between requests, and the most open connections.
+    http_header_timeout_s: float = 10.0
+    http_idle_timeout_s: int = 5
+    http_max_connections: int = 100
 
     @property
     def effective_api_version(self) -> ApiVersion:
@@ -101,7 +106,8 @@ class Settings:
                 )
         if self.api_version not in (None, "v1", "v2"):
             raise ConfigError("BROWSER_USE_API_VERSION must be v1 or v2.")
-        if not all(math.isfinite(t) and t > 0 for t in (self.request_timeout_s, self.call_deadline_s)):
+        timeouts = (self.request_timeout_s, self.call_deadline_s, self.http_header_timeout_s)
+        if not all(math.isfinite(t) and t > 0 for t in timeouts) or self.http_idle_timeout_s <= 0:
             raise ConfigError("Timeouts must be positive numbers of seconds.")
         if self.log_level.upper() not in LOG_LEVELS:
             raise ConfigError(
@@ -154,5 +160,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         request_timeout_s=_env_float(env, "BROWSER_USE_TIMEOUT", 15.0),
         call_deadline_s=_env_float(env, "BROWSER_USE_CALL_DEADLINE", 40.0),
         log_level=(get("BROWSER_USE_MCP_LOG_LEVEL") or "WARNING").upper(),
+        http_header_timeout_s=_env_float(env, "BROWSER_USE_MCP_HEADER_TIMEOUT", 10.0),
+        http_idle_timeout_s=max(1, round(_env_float(env, "BROWSER_USE_MCP_IDLE_TIMEOUT", 5.0))),
         auth_token=SecretStr(token) if token else None,
     )

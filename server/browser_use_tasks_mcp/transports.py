@@ -7,6 +7,7 @@ start on a non-loopback address without one; see `Settings.validate`).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -16,6 +17,7 @@ from types import FrameType
 from typing import Any
 
 import anyio
+import h11
 import mcp_types as types
 import pydantic_core
 import uvicorn
@@ -25,6 +27,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .config import Settings, is_loopback_host
 
@@ -142,11 +145,66 @@ def http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
     return app
 
 
-async def serve_http(server: MCPServer[Any], settings: Settings) -> None:
-    config = uvicorn.Config(
+class HeaderDeadlineProtocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each request's headers.
+
+    uvicorn closes a connection that stays idle after a response (`timeout_keep_alive`) but
+    has no limit on the time a client may take to send a request line and headers: a
+    connection that sends half a request, or a byte now and then, was held forever. Here the
+    headers of each request must be complete within `header_timeout` seconds of the
+    connection opening (or of the first byte of a later request on it), else the connection is
+    closed. Before the headers end no application code runs, so the token check is covered.
+    """
+
+    header_timeout: float = 10.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._arm_header_timer()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self._arm_header_timer()  # a request is under way and its headers are not complete
+        else:
+            self._cancel_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def _arm_header_timer(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            log.info("closing a connection that did not send its request headers in time")
+            self.transport.close()
+
+
+def uvicorn_config(server: MCPServer[Any], settings: Settings) -> uvicorn.Config:
+    protocol = type(
+        "HeaderDeadlineProtocol",
+        (HeaderDeadlineProtocol,),
+        {"header_timeout": settings.http_header_timeout_s},
+    )
+    return uvicorn.Config(
         http_app(server, settings),
         host=settings.host,
         port=settings.port,
+        http=protocol,
+        # A connection idle after a response is closed after this many seconds.
+        timeout_keep_alive=settings.http_idle_timeout_s,
+        # Over this many open connections (or requests in progress), requests get 503.
+        limit_concurrency=settings.http_max_connections,
         log_level=settings.log_level.lower(),
         # No logging config of uvicorn's own: its records then go through our handler and its
         # redacting filter like every other logger's.
@@ -155,7 +213,10 @@ async def serve_http(server: MCPServer[Any], settings: Settings) -> None:
         timeout_graceful_shutdown=1,
         lifespan="on",
     )
-    await uvicorn.Server(config).serve()
+
+
+async def serve_http(server: MCPServer[Any], settings: Settings) -> None:
+    await uvicorn.Server(uvicorn_config(server, settings)).serve()
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

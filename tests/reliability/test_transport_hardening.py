@@ -4,12 +4,14 @@ Unicode, oversized stdio messages, HTTP connections that never finish their head
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import mcp_types as types
 import pytest
 from mcp import Client
@@ -178,3 +180,75 @@ def test_stdio_message_just_under_the_limit_is_served() -> None:
     answer = session.read(timeout=30)
     assert answer is not None and answer == {"jsonrpc": "2.0", "id": 11, "result": {}}
     session.close()
+
+
+# --- 3. HTTP connections that never finish their headers ---------------------------------------
+
+HEADER_TIMEOUT_S = 1.0
+
+
+def _seconds_until_closed(sock: socket.socket, limit: float) -> float | None:
+    """Seconds until the server closes `sock` (reads EOF or a reset), or None past `limit`."""
+    started = time.monotonic()
+    sock.settimeout(0.1)
+    while time.monotonic() - started < limit:
+        try:
+            if sock.recv(4096) == b"":
+                return time.monotonic() - started
+        except TimeoutError:
+            continue
+        except ConnectionResetError:
+            return time.monotonic() - started
+    return None
+
+
+@pytest.mark.parametrize("transport", ["streamable-http", "sse"])
+def test_http_closes_connections_that_never_finish_their_headers(transport: str) -> None:
+    token = "tok-123456"
+    env = server_env(BROWSER_USE_MCP_HEADER_TIMEOUT=str(HEADER_TIMEOUT_S))
+    with server_process("--transport", transport, "--auth-token", token, env=env) as (port, process):
+        started = time.monotonic()
+        silent = socket.create_connection(("127.0.0.1", port))
+        partial = socket.create_connection(("127.0.0.1", port))
+        partial.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: app")
+        trickle = socket.create_connection(("127.0.0.1", port))
+        trickle.sendall(b"GET /sse HTTP/1.1\r\n")
+        # Meanwhile a normal client gets answers; a client that sends a byte now and then does
+        # not extend the deadline.
+        answered = 0
+        while time.monotonic() - started < HEADER_TIMEOUT_S * 0.8:
+            trickle.sendall(b"X")
+            answered += _normal_request(port, transport, token)
+            time.sleep(0.1)
+        closed = [_seconds_until_closed(s, HEADER_TIMEOUT_S + 3) for s in (silent, partial, trickle)]
+        since_open = time.monotonic() - started
+        answered += _normal_request(port, transport, token)
+        for sock in (silent, partial, trickle):
+            sock.close()
+        assert process.poll() is None
+    print(f"stalled connections closed {since_open:.2f}s after opening (deadline {HEADER_TIMEOUT_S}s)")
+    assert all(c is not None for c in closed), closed
+    assert since_open < HEADER_TIMEOUT_S + 1.0
+    assert answered >= 3
+
+
+def _normal_request(port: int, transport: str, token: str) -> int:
+    """One authorised request over a fresh connection; 1 if it was answered."""
+    auth = {"authorization": f"Bearer {token}"}
+    if transport == "sse":
+        with httpx2.stream("GET", f"http://127.0.0.1:{port}/sse", headers=auth, timeout=5) as response:
+            first = next(response.iter_lines())
+            return int(response.status_code == 200 and first.startswith("event: endpoint"))
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "0"},
+        },
+    }
+    headers = {**auth, "accept": "application/json, text/event-stream", "content-type": "application/json"}
+    response = httpx2.post(f"http://127.0.0.1:{port}/mcp", json=body, headers=headers, timeout=5)
+    return int(response.status_code == 200)
