@@ -62,3 +62,17 @@ def test_ansi_escapes_from_an_upstream_url_are_escaped_in_the_log(fresh_emulator
     assert "\\x1b[31mRED" in stderr  # ... with the escape shown, not sent to the terminal
     for raw in ("\x1b", "\x07", "\r"):
         assert raw not in stderr
+
+
+# --- 8. `check` never prints the API key, even when the upstream echoes it -----------------------
+
+
+def test_check_redacts_a_key_the_upstream_echoes(fresh_emulator: Emulator) -> None:
+    emu = fresh_emulator
+    echoed = {"code": "spend_cap_exceeded", "message": f"Key {emu.api_key} has reached its cap"}
+    emu.faults.add(402, path="/api/v2/tasks", detail=echoed)
+    completed = run_cli("check", env=cloud_env(emu))
+    assert completed.returncode == 1
+    assert "FAIL" in completed.stdout and "402" in completed.stdout
+    assert "[redacted]" in completed.stdout
+    assert emu.api_key not in completed.stdout + completed.stderr
