@@ -65,7 +65,9 @@ def load_settings(argv: Sequence[str] | None = None) -> tuple[str, Settings]:
         runs_dir=args.runs_dir.expanduser() if args.runs_dir else None,
         api_version=args.api_version,
         base_url=args.base_url,
-        auth_token=SecretStr(args.auth_token) if args.auth_token else None,
+        # Kept when blank, so that validation refuses it; a header value never carries the
+        # surrounding whitespace, so a token is compared without it.
+        auth_token=SecretStr(args.auth_token.strip()) if args.auth_token is not None else None,
     )
     return args.command, settings.validate()
 

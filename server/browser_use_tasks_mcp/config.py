@@ -113,6 +113,11 @@ class Settings:
             raise ConfigError(
                 f"The log level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}."
             )
+        if self.auth_token is not None and not self.auth_token.get_secret_value().strip():
+            raise ConfigError(
+                "The auth token is blank, so no client could ever match it. Set BROWSER_USE_MCP_AUTH_TOKEN "
+                "(or --auth-token) to a non-blank secret, or leave it unset and bind 127.0.0.1."
+            )
         if self.transport != "stdio" and not is_loopback_host(self.host) and not self.auth_token:
             raise ConfigError(
                 f"Refusing to serve HTTP on non-loopback address {self.host} without an auth token. "
@@ -146,6 +151,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
 
     key = get("BROWSER_USE_API_KEY")
     token = get("BROWSER_USE_MCP_AUTH_TOKEN")
+    if token is None and env.get("BROWSER_USE_MCP_AUTH_TOKEN"):  # set, but only to blanks
+        token = env["BROWSER_USE_MCP_AUTH_TOKEN"]
     runs = get("BROWSER_USE_RUNS_DIR")
     source = (get("BROWSER_USE_SOURCE") or "auto").lower()
     if source not in ("auto", "cloud", "local"):
@@ -162,5 +169,5 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         log_level=(get("BROWSER_USE_MCP_LOG_LEVEL") or "WARNING").upper(),
         http_header_timeout_s=_env_float(env, "BROWSER_USE_MCP_HEADER_TIMEOUT", 10.0),
         http_idle_timeout_s=max(1, round(_env_float(env, "BROWSER_USE_MCP_IDLE_TIMEOUT", 5.0))),
-        auth_token=SecretStr(token) if token else None,
+        auth_token=SecretStr(token) if token is not None else None,
     )

@@ -95,25 +95,34 @@ def guard_outbound(server: MCPServer[Any]) -> None:
 
 
 class BearerTokenMiddleware:
-    """Reject every HTTP request that lacks `Authorization: Bearer <token>`."""
+    """Reject every HTTP request that lacks `Authorization: Bearer <token>`.
+
+    The scheme is matched without regard to case (RFC 7235: `bearer`, `BEARER`); the token is
+    compared in constant time.
+    """
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
+
+    def _authorised(self, scope: Scope) -> bool:
+        supplied = dict(scope.get("headers") or []).get(b"authorization", b"")
+        scheme, _, credentials = supplied.strip().partition(b" ")
+        # Compare even when the scheme is wrong, so the time taken does not tell which part failed.
+        matches = hmac.compare_digest(credentials.strip(), self._expected)
+        return scheme.lower() == b"bearer" and matches
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            supplied = dict(scope.get("headers") or []).get(b"authorization", b"")
-            if not hmac.compare_digest(supplied, self._expected):
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 401,
-                        "headers": [(b"content-type", b"text/plain"), (b"www-authenticate", b"Bearer")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b"Missing or wrong bearer token"})
-                return
+        if scope["type"] == "http" and not self._authorised(scope):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 401,
+                    "headers": [(b"content-type", b"text/plain"), (b"www-authenticate", b"Bearer")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b"Missing or wrong bearer token"})
+            return
         await self.app(scope, receive, send)
 
 

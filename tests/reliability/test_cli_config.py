@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from tests.emulator import FINISHED_TASK, Emulator
-from tests.helpers import cloud_env, server_env
+from tests.helpers import cloud_env, server_env, server_process
 
 from .helpers import RawStdio
 
@@ -42,6 +42,39 @@ def assert_one_plain_line(completed: subprocess.CompletedProcess[str], *words: s
         assert word in lines[0]
     assert "serving" not in completed.stderr
     return lines[0]
+
+
+# --- 4. blank tokens; the bearer scheme in any case --------------------------------------------
+
+
+@pytest.mark.parametrize("token", [" ", "\t  "])
+def test_blank_auth_token_flag_is_refused(token: str) -> None:
+    completed = run_cli("--transport", "streamable-http", "--host", "0.0.0.0", "--auth-token", token)
+    assert_one_plain_line(completed, "auth token is blank", "BROWSER_USE_MCP_AUTH_TOKEN")
+
+
+def test_blank_auth_token_environment_is_refused() -> None:
+    env = server_env(BROWSER_USE_MCP_AUTH_TOKEN="   ")
+    completed = run_cli("--transport", "sse", env=env)
+    assert_one_plain_line(completed, "auth token is blank")
+
+
+def test_bearer_scheme_is_case_insensitive() -> None:
+    token = "tok-5d2e8a"
+    with server_process("--transport", "streamable-http", "--auth-token", token) as (port, _):
+        url = f"http://127.0.0.1:{port}/mcp"
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+        def status(authorization: str) -> int:
+            return httpx2.post(
+                url, json=body, headers={**headers, "authorization": authorization}
+            ).status_code
+
+        for accepted in (f"Bearer {token}", f"bearer {token}", f"BEARER {token}", f"bEaReR  {token}"):
+            assert status(accepted) != 401, accepted
+        for refused in (f"Basic {token}", f"Bearer {token}x", "Bearer", token, f"Bearer{token}"):
+            assert status(refused) == 401, refused
 
 
 # --- 7. control characters from upstream never reach the log raw --------------------------------
