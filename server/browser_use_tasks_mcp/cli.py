@@ -91,8 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_check(settings)
 
     from .app import build_server
-    from .transports import run
+    from .transports import listen_socket, run
 
+    sock = None
+    if settings.transport != "stdio":
+        try:
+            sock = listen_socket(settings)
+        except ConfigError as exc:
+            print(f"browser-use-tasks-mcp: configuration error: {exc}", file=sys.stderr)
+            return 2
     server = build_server(settings)
     # Everything built so far lives as long as the process: move it out of the collector's
     # sight, so full collections stay short and do not stall a tool call for ~50 ms.
@@ -100,13 +107,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.freeze()
     if settings.transport != "stdio":
         path = "/sse" if settings.transport == "sse" else "/mcp"
+        host = (
+            f"[{settings.host}]"
+            if ":" in settings.host and not settings.host.startswith("[")
+            else settings.host
+        )
         print(
             f"browser-use-tasks-mcp {__version__}: serving {settings.transport} at "
-            f"http://{settings.host}:{settings.port}{path} "
+            f"http://{host}:{settings.port}{path} "
             f"({'auth token required' if settings.auth_token else 'no auth token'}). Ctrl+C stops.",
             file=sys.stderr,
             flush=True,
         )
     with contextlib.suppress(KeyboardInterrupt):
-        run(server, settings)
+        run(server, settings, sock)
     return 0

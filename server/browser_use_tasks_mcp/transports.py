@@ -8,10 +8,12 @@ start on a non-loopback address without one; see `Settings.validate`).
 from __future__ import annotations
 
 import asyncio
+import errno
 import hmac
 import logging
 import re
 import signal
+import socket
 import threading
 from types import FrameType
 from typing import Any
@@ -29,7 +31,7 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .config import Settings, is_loopback_host
+from .config import ConfigError, Settings, is_loopback_host
 
 log = logging.getLogger(__name__)
 
@@ -224,15 +226,47 @@ def uvicorn_config(server: MCPServer[Any], settings: Settings) -> uvicorn.Config
     )
 
 
-async def serve_http(server: MCPServer[Any], settings: Settings) -> None:
-    await uvicorn.Server(uvicorn_config(server, settings)).serve()
+def listen_socket(settings: Settings) -> socket.socket:
+    """The listening socket for the HTTP transports, bound before anything says "serving".
+
+    Raises ConfigError (one plain line: what to change) when the address cannot be bound.
+    """
+    host = settings.host.strip("[]")
+    try:
+        infos = socket.getaddrinfo(host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(
+            f"Cannot listen on {settings.host}: the address does not resolve ({exc}). "
+            "Use --host with an address of this machine, such as 127.0.0.1."
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        reason = (
+            "the port is already in use; choose another with --port, or stop the program using it"
+            if exc.errno == errno.EADDRINUSE
+            else f"{exc.strerror or exc}; use --host with an address of this machine and a free --port"
+        )
+        raise ConfigError(f"Cannot listen on {settings.host}:{settings.port}: {reason}.") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve_http(server: MCPServer[Any], settings: Settings, sock: socket.socket | None = None) -> None:
+    sock = sock or listen_socket(settings)
+    await uvicorn.Server(uvicorn_config(server, settings)).serve(sockets=[sock])
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def run(server: MCPServer[Any], settings: Settings) -> None:
+def run(server: MCPServer[Any], settings: Settings, sock: socket.socket | None = None) -> None:
+    """Serve until stopped; the HTTP transports on `sock` (see `listen_socket`) when given."""
     guard_outbound(server)
     if settings.transport == "stdio":
         from .stdio import serve_stdio  # imports this module
@@ -245,7 +279,7 @@ def run(server: MCPServer[Any], settings: Settings) -> None:
     on_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _exit_cleanly) if on_main_thread else None
     try:
-        anyio.run(serve_http, server, settings)
+        anyio.run(serve_http, server, settings, sock)
     finally:
         if on_main_thread:
             signal.signal(signal.SIGTERM, previous)

@@ -4,6 +4,7 @@ characters in logs, and `check` output with the API key redacted."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -75,6 +76,36 @@ def test_bearer_scheme_is_case_insensitive() -> None:
             assert status(accepted) != 401, accepted
         for refused in (f"Basic {token}", f"Bearer {token}x", "Bearer", token, f"Bearer{token}"):
             assert status(refused) == 401, refused
+
+
+# --- 5. one plain line, exit 2, for settings that used to crash ---------------------------------
+
+
+def test_ipv6_loopback_base_url_gives_one_plain_line() -> None:
+    env = server_env(BROWSER_USE_API_KEY="bu-key-1234", BROWSER_USE_BASE_URL="http://[::1]:8123/api/v2")
+    for command in ("serve", "check"):
+        completed = run_cli(command, env=env)
+        assert_one_plain_line(completed, "BROWSER_USE_BASE_URL", "127.0.0.1")
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1"])
+def test_out_of_range_port_gives_one_plain_line(port: str) -> None:
+    completed = run_cli("--transport", "streamable-http", "--port", port)
+    assert_one_plain_line(completed, "--port", "1 to 65535")
+
+
+def test_port_in_use_gives_one_plain_line_before_serving() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        completed = run_cli("--transport", "sse", "--port", str(port))
+    assert_one_plain_line(completed, "already in use", "--port", str(port))
+
+
+def test_unresolvable_host_gives_one_plain_line() -> None:
+    completed = run_cli("--transport", "sse", "--host", "no-such-host.invalid", "--auth-token", "t-123456")
+    assert_one_plain_line(completed, "--host")
 
 
 # --- 7. control characters from upstream never reach the log raw --------------------------------
