@@ -88,11 +88,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "check":
         from .check import run_check
 
+        if settings.problems():  # the server would start, but check's verdict is: not usable
+            for problem in settings.problems():
+                print(f"browser-use-tasks-mcp: configuration error: {problem}", file=sys.stderr)
+            return 2
+
         return run_check(settings)
 
     from .app import build_server
     from .transports import listen_socket, run
 
+    for problem in settings.problems():
+        # The server still starts: every tool then answers with the problem (a host that
+        # cannot reach the server only shows "connection closed").
+        print(f"browser-use-tasks-mcp: configuration problem: {problem}", file=sys.stderr, flush=True)
     sock = None
     if settings.transport != "stdio":
         try:

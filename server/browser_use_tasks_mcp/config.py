@@ -128,11 +128,19 @@ class Settings:
                 f"Refusing to serve HTTP on non-loopback address {self.host} without an auth token. "
                 "Set BROWSER_USE_MCP_AUTH_TOKEN (or --auth-token), or bind 127.0.0.1."
             )
-        if self.runs_dir is not None and not self.runs_dir.is_dir():
-            raise ConfigError(f"Runs folder {self.runs_dir} does not exist or is not a folder.")
         if self.transport != "stdio" and not 1 <= self.port <= 65535:
             raise ConfigError(f"Port {self.port} is out of range: use --port with a number from 1 to 65535.")
         return self
+
+    def problems(self) -> list[str]:
+        """Settings that leave the server unable to answer, but not unable to start: it starts, so the
+        client sees each tool answer with the problem instead of a closed connection."""
+        if self.effective_source == "local" and self.runs_dir is not None and not self.runs_dir.is_dir():
+            return [
+                f"The runs folder {self.runs_dir} does not exist or is not a folder. Set BROWSER_USE_RUNS_DIR "
+                "(or --runs-dir) to the folder that holds your browser-use run folders."
+            ]
+        return []
 
     def with_overrides(self, **changes: object) -> Settings:
         clean = {k: v for k, v in changes.items() if v is not None}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -106,6 +107,38 @@ def test_port_in_use_gives_one_plain_line_before_serving() -> None:
 def test_unresolvable_host_gives_one_plain_line() -> None:
     completed = run_cli("--transport", "sse", "--host", "no-such-host.invalid", "--auth-token", "t-123456")
     assert_one_plain_line(completed, "--host")
+
+
+# --- 6. a missing runs folder: start, and answer every tool with the problem ---------------------
+
+
+def test_missing_runs_folder_starts_and_every_tool_answers_with_the_problem(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-runs"
+    session = RawStdio(server_env(BROWSER_USE_RUNS_DIR=str(missing)))
+    session.initialize()  # the handshake succeeds
+    tools = [t["name"] for t in session.request("tools/list")["result"]["tools"]]
+    arguments = {"task_id": "some-run", "step": 1, "file": "x.txt", "timeout_s": 1}
+    for name in tools:
+        schema = next(
+            t["inputSchema"] for t in session.request("tools/list")["result"]["tools"] if t["name"] == name
+        )
+        args = {k: v for k, v in arguments.items() if k in schema.get("properties", {})}
+        result = session.call_tool(name, args)
+        text = result["content"][0]["text"]
+        assert result["isError"] is True, (name, text)
+        assert str(missing) in text and "does not exist" in text, (name, text)
+    code, stderr = session.close()
+    assert code == 0
+    assert "BROWSER_USE_RUNS_DIR" in stderr and "Traceback" not in stderr
+
+
+def test_check_fails_on_a_missing_runs_folder(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-runs"
+    completed = run_cli("check", "--runs-dir", str(missing))
+    line = assert_one_plain_line(
+        completed, str(missing), "does not exist", "BROWSER_USE_RUNS_DIR", "--runs-dir"
+    )
+    assert line
 
 
 # --- 7. control characters from upstream never reach the log raw --------------------------------
