@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 import anyio
 import httpx2
@@ -10,11 +11,28 @@ import httpx2
 from .app import HTTP_LIMITS
 from .config import Settings
 from .errors import TasksError
+from .logs import RedactingFilter
 from .sources import UnconfiguredSource, make_source
 
 
+class RedactingOutput:
+    """stdout with the configured secrets removed: an upstream that echoes the API key (in an error
+    message, a task's text, an id) must not have it printed."""
+
+    def __init__(self, stream: TextIO, settings: Settings) -> None:
+        self._stream = stream
+        secrets = [s.get_secret_value() for s in (settings.api_key, settings.auth_token) if s is not None]
+        self._filter = RedactingFilter(secrets)
+
+    def write(self, text: str) -> int:
+        return self._stream.write(self._filter.redact(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
 async def _check(settings: Settings) -> int:
-    out = sys.stdout
+    out = RedactingOutput(sys.stdout, settings)
     problems = 0
     print(f"Source: {settings.effective_source}", file=out)
     if settings.effective_source == "cloud":

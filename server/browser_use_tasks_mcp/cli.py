@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
         description="MCP server to inspect Browser Use agent runs (Cloud API v2, legacy v1, local runs).",
         epilog="Environment: BROWSER_USE_API_KEY, BROWSER_USE_API_VERSION, BROWSER_USE_BASE_URL, "
         "BROWSER_USE_RUNS_DIR, BROWSER_USE_SOURCE, BROWSER_USE_TIMEOUT, BROWSER_USE_CALL_DEADLINE, "
-        "BROWSER_USE_MCP_AUTH_TOKEN, BROWSER_USE_MCP_LOG_LEVEL. Flags override them.",
+        "BROWSER_USE_MCP_AUTH_TOKEN, BROWSER_USE_MCP_LOG_LEVEL, BROWSER_USE_MCP_HEADER_TIMEOUT, "
+        "BROWSER_USE_MCP_IDLE_TIMEOUT. Flags override them.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
@@ -64,7 +65,9 @@ def load_settings(argv: Sequence[str] | None = None) -> tuple[str, Settings]:
         runs_dir=args.runs_dir.expanduser() if args.runs_dir else None,
         api_version=args.api_version,
         base_url=args.base_url,
-        auth_token=SecretStr(args.auth_token) if args.auth_token else None,
+        # Kept when blank, so that validation refuses it; a header value never carries the
+        # surrounding whitespace, so a token is compared without it.
+        auth_token=SecretStr(args.auth_token.strip()) if args.auth_token is not None else None,
     )
     return args.command, settings.validate()
 
@@ -85,11 +88,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "check":
         from .check import run_check
 
+        if settings.problems():  # the server would start, but check's verdict is: not usable
+            for problem in settings.problems():
+                print(f"browser-use-tasks-mcp: configuration error: {problem}", file=sys.stderr)
+            return 2
+
         return run_check(settings)
 
     from .app import build_server
-    from .transports import run
+    from .transports import listen_socket, run
 
+    for problem in settings.problems():
+        # The server still starts: every tool then answers with the problem (a host that
+        # cannot reach the server only shows "connection closed").
+        print(f"browser-use-tasks-mcp: configuration problem: {problem}", file=sys.stderr, flush=True)
+    sock = None
+    if settings.transport != "stdio":
+        try:
+            sock = listen_socket(settings)
+        except ConfigError as exc:
+            print(f"browser-use-tasks-mcp: configuration error: {exc}", file=sys.stderr)
+            return 2
     server = build_server(settings)
     # Everything built so far lives as long as the process: move it out of the collector's
     # sight, so full collections stay short and do not stall a tool call for ~50 ms.
@@ -97,13 +116,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.freeze()
     if settings.transport != "stdio":
         path = "/sse" if settings.transport == "sse" else "/mcp"
+        host = (
+            f"[{settings.host}]"
+            if ":" in settings.host and not settings.host.startswith("[")
+            else settings.host
+        )
         print(
             f"browser-use-tasks-mcp {__version__}: serving {settings.transport} at "
-            f"http://{settings.host}:{settings.port}{path} "
+            f"http://{host}:{settings.port}{path} "
             f"({'auth token required' if settings.auth_token else 'no auth token'}). Ctrl+C stops.",
             file=sys.stderr,
             flush=True,
         )
     with contextlib.suppress(KeyboardInterrupt):
-        run(server, settings)
+        run(server, settings, sock)
     return 0

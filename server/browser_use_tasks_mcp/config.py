@@ -59,6 +59,11 @@ class Settings:
     port: int = 8000
     log_level: str = "WARNING"
     auth_token: SecretStr | None = field(default=None)
+    # HTTP transports: seconds a client may take to send a request's headers, seconds a
+    # connection may stay idle between requests, and the most open connections.
+    http_header_timeout_s: float = 10.0
+    http_idle_timeout_s: int = 5
+    http_max_connections: int = 100
 
     @property
     def effective_api_version(self) -> ApiVersion:
@@ -95,26 +100,47 @@ class Settings:
                     "BROWSER_USE_BASE_URL uses plain http to a non-loopback host; the API key would travel "
                     "in clear text. Use https (plain http is accepted only for 127.0.0.1/localhost)."
                 )
+            if parts.scheme == "http" and ":" in parts.hostname:
+                raise ConfigError(
+                    f"BROWSER_USE_BASE_URL {self.base_url} uses an IPv6 address; plain http is served to "
+                    "loopback by name or IPv4 only. Use http://127.0.0.1:PORT or http://localhost:PORT instead."
+                )
             if parts.username or parts.password:
                 raise ConfigError(
                     "BROWSER_USE_BASE_URL must not contain credentials; use BROWSER_USE_API_KEY."
                 )
         if self.api_version not in (None, "v1", "v2"):
             raise ConfigError("BROWSER_USE_API_VERSION must be v1 or v2.")
-        if not all(math.isfinite(t) and t > 0 for t in (self.request_timeout_s, self.call_deadline_s)):
+        timeouts = (self.request_timeout_s, self.call_deadline_s, self.http_header_timeout_s)
+        if not all(math.isfinite(t) and t > 0 for t in timeouts) or self.http_idle_timeout_s <= 0:
             raise ConfigError("Timeouts must be positive numbers of seconds.")
         if self.log_level.upper() not in LOG_LEVELS:
             raise ConfigError(
                 f"The log level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}."
+            )
+        if self.auth_token is not None and not self.auth_token.get_secret_value().strip():
+            raise ConfigError(
+                "The auth token is blank, so no client could ever match it. Set BROWSER_USE_MCP_AUTH_TOKEN "
+                "(or --auth-token) to a non-blank secret, or leave it unset and bind 127.0.0.1."
             )
         if self.transport != "stdio" and not is_loopback_host(self.host) and not self.auth_token:
             raise ConfigError(
                 f"Refusing to serve HTTP on non-loopback address {self.host} without an auth token. "
                 "Set BROWSER_USE_MCP_AUTH_TOKEN (or --auth-token), or bind 127.0.0.1."
             )
-        if self.runs_dir is not None and not self.runs_dir.is_dir():
-            raise ConfigError(f"Runs folder {self.runs_dir} does not exist or is not a folder.")
+        if self.transport != "stdio" and not 1 <= self.port <= 65535:
+            raise ConfigError(f"Port {self.port} is out of range: use --port with a number from 1 to 65535.")
         return self
+
+    def problems(self) -> list[str]:
+        """Settings that leave the server unable to answer, but not unable to start: it starts, so the
+        client sees each tool answer with the problem instead of a closed connection."""
+        if self.effective_source == "local" and self.runs_dir is not None and not self.runs_dir.is_dir():
+            return [
+                f"The runs folder {self.runs_dir} does not exist or is not a folder. Set BROWSER_USE_RUNS_DIR "
+                "(or --runs-dir) to the folder that holds your browser-use run folders."
+            ]
+        return []
 
     def with_overrides(self, **changes: object) -> Settings:
         clean = {k: v for k, v in changes.items() if v is not None}
@@ -140,6 +166,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
 
     key = get("BROWSER_USE_API_KEY")
     token = get("BROWSER_USE_MCP_AUTH_TOKEN")
+    if token is None and env.get("BROWSER_USE_MCP_AUTH_TOKEN"):  # set, but only to blanks
+        token = env["BROWSER_USE_MCP_AUTH_TOKEN"]
     runs = get("BROWSER_USE_RUNS_DIR")
     source = (get("BROWSER_USE_SOURCE") or "auto").lower()
     if source not in ("auto", "cloud", "local"):
@@ -154,5 +182,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         request_timeout_s=_env_float(env, "BROWSER_USE_TIMEOUT", 15.0),
         call_deadline_s=_env_float(env, "BROWSER_USE_CALL_DEADLINE", 40.0),
         log_level=(get("BROWSER_USE_MCP_LOG_LEVEL") or "WARNING").upper(),
-        auth_token=SecretStr(token) if token else None,
+        http_header_timeout_s=_env_float(env, "BROWSER_USE_MCP_HEADER_TIMEOUT", 10.0),
+        http_idle_timeout_s=max(1, round(_env_float(env, "BROWSER_USE_MCP_IDLE_TIMEOUT", 5.0))),
+        auth_token=SecretStr(token) if token is not None else None,
     )

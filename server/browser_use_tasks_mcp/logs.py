@@ -1,8 +1,9 @@
-"""Logging to stderr with secrets redacted.
+"""Logging to stderr with secrets redacted and control characters escaped.
 
 stdout belongs to the MCP protocol in stdio mode, so logs only ever go to stderr. A
 filter on the handler removes the API key, the HTTP auth token and presigned URL
-signatures from every formatted record, whatever logger produced it.
+signatures from every formatted record, whatever logger produced it, and shows control
+characters (ANSI escape sequences from an upstream URL, say) as escapes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,23 @@ _SIGNED_QUERY = re.compile(
     r"([?&](?:X-Amz-[A-Za-z-]+|Signature|Expires|Key-Pair-Id|Policy|token|sig|se|sp|sv)=)[^&\s\"'<>]*",
     re.IGNORECASE,
 )
+
+
+# C0 controls but newline, DEL, C1 controls, and the bidirectional overrides and isolates
+# that reorder how a terminal shows a line.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def escape_controls(text: str) -> str:
+    """`text` with control characters shown as escapes (`\\x1b`), so a value from upstream (a
+    URL, an error message) cannot colour, move the cursor of, or rewrite the operator's terminal.
+    Newlines are kept, so tracebacks stay readable."""
+    return _CONTROL.sub(_escape, text)
 
 
 class RedactingFilter(logging.Filter):
@@ -32,10 +50,12 @@ class RedactingFilter(logging.Filter):
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg = self.redact(message)
+        record.msg = escape_controls(self.redact(message))
         record.args = None
         if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
+            record.exc_text = escape_controls(self.redact(record.exc_text))
+        if record.stack_info:
+            record.stack_info = escape_controls(self.redact(record.stack_info))
         return True
 
 
