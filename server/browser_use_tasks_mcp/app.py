@@ -19,6 +19,7 @@ from .service import TaskService
 from .sources import make_source
 from .state import AppState
 from .tools import register_tools
+from .transports import guard_outbound
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ def build_server(settings: Settings) -> TasksServer:
     register_tools(server)
     register_resources(server)
     register_prompts(server)
+    # Every answer leaves as valid Unicode, in-process clients included (see transports.OutboundGuard).
+    guard_outbound(server)
     server.completion()(server.complete_task_argument)  # type: ignore[no-untyped-call]
     return server
 

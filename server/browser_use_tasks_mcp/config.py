@@ -100,11 +100,6 @@ class Settings:
                     "BROWSER_USE_BASE_URL uses plain http to a non-loopback host; the API key would travel "
                     "in clear text. Use https (plain http is accepted only for 127.0.0.1/localhost)."
                 )
-            if parts.scheme == "http" and ":" in parts.hostname:
-                raise ConfigError(
-                    f"BROWSER_USE_BASE_URL {self.base_url} uses an IPv6 address; plain http is served to "
-                    "loopback by name or IPv4 only. Use http://127.0.0.1:PORT or http://localhost:PORT instead."
-                )
             if parts.username or parts.password:
                 raise ConfigError(
                     "BROWSER_USE_BASE_URL must not contain credentials; use BROWSER_USE_API_KEY."

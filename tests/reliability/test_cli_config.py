@@ -13,7 +13,7 @@ import httpx2
 import pytest
 
 from tests.emulator import FINISHED_TASK, Emulator
-from tests.helpers import cloud_env, server_env, server_process
+from tests.helpers import cloud_env, free_port, server_env, server_process
 
 from .helpers import RawStdio
 
@@ -82,11 +82,14 @@ def test_bearer_scheme_is_case_insensitive() -> None:
 # --- 5. one plain line, exit 2, for settings that used to crash ---------------------------------
 
 
-def test_ipv6_loopback_base_url_gives_one_plain_line() -> None:
-    env = server_env(BROWSER_USE_API_KEY="bu-key-1234", BROWSER_USE_BASE_URL="http://[::1]:8123/api/v2")
-    for command in ("serve", "check"):
-        completed = run_cli(command, env=env)
-        assert_one_plain_line(completed, "BROWSER_USE_BASE_URL", "127.0.0.1")
+def test_ipv6_loopback_base_url_is_served() -> None:
+    """`http://[::1]:PORT` is an allowed loopback base URL: it used to crash with a traceback."""
+    port = free_port()
+    env = server_env(BROWSER_USE_API_KEY="bu-key-1234", BROWSER_USE_BASE_URL=f"http://[::1]:{port}/api/v2")
+    completed = run_cli("check", env=env)
+    assert completed.returncode == 1
+    assert "Traceback" not in completed.stderr + completed.stdout
+    assert "FAIL: Connection failed" in completed.stdout
 
 
 @pytest.mark.parametrize("port", ["99999", "0", "-1"])

@@ -43,7 +43,8 @@ class CloudSource(TaskSource):
         parts = urlsplit(base)
         # Plain http is only ever allowed to the configured API host when it is loopback (tests, proxies).
         loopback_http = parts.scheme == "http" and is_loopback_host(parts.hostname)
-        allowed = {f"{parts.hostname}:{parts.port or 80}"} if loopback_http else set()
+        host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+        allowed = {f"{host}:{parts.port or 80}"} if loopback_http else set()
         fetcher = SafeFetcher(
             client, allowed_http_hosts=allowed, timeout_s=min(20.0, settings.call_deadline_s)
         )

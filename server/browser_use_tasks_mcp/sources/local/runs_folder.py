@@ -89,8 +89,8 @@ class RunsFolder:
             root = self.runs_dir.resolve(strict=True)
         except (OSError, RuntimeError):
             raise LocalRunError(
-                f"The runs folder {self.runs_dir} does not exist. Point the server at the folder that holds "
-                "your browser-use run folders."
+                f"The runs folder {self.runs_dir} does not exist. Set BROWSER_USE_RUNS_DIR (or --runs-dir) to "
+                "the folder that holds your browser-use run folders, and restart the server."
             ) from None
         if not root.is_dir():
             raise LocalRunError(f"The runs folder {self.runs_dir} is not a folder.")
