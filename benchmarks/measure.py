@@ -36,6 +36,7 @@ from benchmarks.harness import (
     server_env,
     stdio_session,
 )
+from benchmarks.local_runs import local_listing
 from benchmarks.report import Row, ratio
 from browser_use_tasks_mcp import media as server_media
 from browser_use_tasks_mcp.app import HTTP_LIMITS
@@ -863,6 +864,10 @@ async def run_all(plan: Plan) -> Results:
     previews(results)
 
     t = clock()
+    await local_listing(results.rows, plan.quick)
+    results.durations_s["local listing"] = clock() - t
+
+    t = clock()
     await gif_direct(plan, results)
     results.durations_s["GIF direct"] = clock() - t
 
@@ -889,7 +894,7 @@ async def run_all(plan: Plan) -> Results:
         "bare_import_hwm": bare_hwm,
         "uncached_server": nc_memory,
     }
-    order = ["start-up", "call latency", "cached read", "concurrency", "context", "GIF", "memory"]
+    order = ["start-up", "call latency", "cached read", "concurrency", "listing", "context", "GIF", "memory"]
     results.rows.sort(key=lambda r: order.index(r.section) if r.section in order else len(order))
     return results
 

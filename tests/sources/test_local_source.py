@@ -769,7 +769,7 @@ async def test_notes_when_nothing_recorded(tmp_path: Path) -> None:
         "No video recording in this run (browser-use writes one only with record_video_dir)." in media.notes
     )
     assert any("GIF" in n for n in media.notes) and any("conversation" in n for n in media.notes)
-    with pytest.raises(NotFoundError, match="has no output files"):
+    with pytest.raises(NotFoundError, match="lists no output files"):
         await source.resolve_output_file(task, "x.txt")
 
 

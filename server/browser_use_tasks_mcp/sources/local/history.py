@@ -100,6 +100,7 @@ class Summary:
     output: str | None
     step_count: int
     last_end_ts: float | None
+    mtime: float = 0.0  # of the history file this row was read from
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,12 @@ class HistoryCache:
         if cached is not None:
             return cached
         result = self.load(path)
-        return result.summary() if isinstance(result, Parsed) else result
+        if not isinstance(result, Parsed):
+            return result
+        row = result.summary()
+        with self._lock:
+            stored = self._summaries.get(key)
+        return stored if isinstance(stored, Summary) else row
 
 
 def _identity(path: Path) -> _Key | Broken:

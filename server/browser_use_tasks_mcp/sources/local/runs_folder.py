@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +78,14 @@ def is_valid_id(name: str) -> bool:
     return True
 
 
+def _plain_file(path: Path) -> bool:
+    """A regular file that is not a symbolic link (one lstat)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 class RunsFolder:
     """The runs folder: locating one run, or scanning all of them, parsed through one cache."""
 
@@ -119,9 +128,18 @@ class RunsFolder:
                 return Run(id=run_id, folder=None, history=bare)
         return None
 
-    def history_in_folder(self, root: Path, run_id: str, folder: Path) -> Run | Broken | None:
-        """Find the history file of a run folder: AgentHistory.json, else a history-shaped *.json."""
+    def history_in_folder(
+        self, root: Path, run_id: str, folder: Path, *, real_folder: bool = False
+    ) -> Run | Broken | None:
+        """Find the history file of a run folder: AgentHistory.json, else a history-shaped *.json.
+
+        `real_folder`: the caller knows `folder` is a directory (not a link) directly in `root`.
+        """
         preferred = folder / HISTORY_FILE_NAME
+        if real_folder and _plain_file(preferred):
+            return Run(
+                id=run_id, folder=folder, history=preferred
+            )  # no link anywhere: inside by construction
         if os.path.lexists(preferred):
             if resolved_inside(preferred, root) is None:
                 return Broken(f"{HISTORY_FILE_NAME} is a symbolic link that points outside the runs folder")
@@ -174,7 +192,8 @@ class RunsFolder:
 
     def _scan_folder(self, root: Path, entry: os.DirEntry[str], errors: list[str]) -> Run | Broken | None:
         folder = Path(entry.path)
-        if resolved_inside(folder, root) is None:
+        # A real folder directly in the (resolved) root is inside it; only links need resolving.
+        if entry.is_symlink() and resolved_inside(folder, root) is None:
             errors.append(
                 f"run '{entry.name[:60]}': its folder is a symbolic link that points outside the runs "
                 "folder, so it is not served"
@@ -187,7 +206,7 @@ class RunsFolder:
                     "digits, '-', '_' and '.')"
                 )
             return None
-        return self.history_in_folder(root, entry.name, folder)
+        return self.history_in_folder(root, entry.name, folder, real_folder=not entry.is_symlink())
 
     @staticmethod
     def _scan_bare_file(root: Path, entry: os.DirEntry[str], seen: set[str], errors: list[str]) -> Run | None:
@@ -218,11 +237,7 @@ class RunsFolder:
             if isinstance(result, Broken):
                 errors.append(f"run '{run_id}': {result.reason}")
                 continue
-            try:
-                mtime = located.history.stat().st_mtime
-            except OSError:
-                mtime = 0.0
-            loaded.append(Loaded(located, result, mtime))
+            loaded.append(Loaded(located, result, result.mtime))
         return loaded
 
     @staticmethod

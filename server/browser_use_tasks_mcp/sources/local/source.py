@@ -90,18 +90,17 @@ class LocalRunsSource(TaskSource):
 
     def _list_sync(self, status: str | None, page: int, page_size: int) -> TaskPage:
         loaded, errors = self._folder.scan(self._folder.root())
+        if status:
+            loaded = [entry for entry in loaded if entry.summary.status == status]
         loaded.sort(key=lambda entry: entry.run.id)
         loaded.sort(key=_newest_key, reverse=True)
-        summaries = [_summary(entry) for entry in loaded]
-        if status:
-            summaries = [s for s in summaries if s.status == status]
-        total = len(summaries)
+        total = len(loaded)
         start = (page - 1) * page_size
         if len(errors) > MAX_LISTED_ERRORS:
             more = f"... and {len(errors) - MAX_LISTED_ERRORS} more unreadable entries"
             errors = [*errors[:MAX_LISTED_ERRORS], more]
         return TaskPage(
-            items=summaries[start : start + page_size],
+            items=[_summary(entry) for entry in loaded[start : start + page_size]],
             page=page,
             page_size=page_size,
             total_items=total,
