@@ -6,12 +6,11 @@ An id that fails here is refused before any request or file access is made.
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from collections.abc import Sequence
 
 from .errors import InvalidInputError
-from .untrusted import code
+from .untrusted import clean_line, code
 
 MAX_ID_LENGTH = 128
 # Cloud ids are UUIDs in v2 and opaque tokens in v1; local run ids are folder names.
@@ -79,8 +78,9 @@ def name_key(name: str) -> str:
     Names reach a model in code spans that fold tabs and newlines into spaces, and a model may copy
     a name with the backslashes markdown escaping added (`my\\_results.csv`).
     """
-    text = _MARKDOWN_ESCAPE.sub(r"\1", unicodedata.normalize("NFC", name))
-    return " ".join(text.split())
+    # The same cleaning `code()` applies when it shows a name (NFC, invisible and control characters
+    # dropped, whitespace folded), then the escapes a model may have added.
+    return _MARKDOWN_ESCAPE.sub(r"\1", clean_line(name, 10_000))
 
 
 def pick_name(names: Sequence[str], requested: str) -> int | None:
