@@ -11,6 +11,8 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from PIL import Image
 from browser_use_tasks_mcp import media
 from browser_use_tasks_mcp.errors import MediaError
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
-from tests.helpers import client_for, images_of, local_settings, text_of
+from tests.helpers import client_for, images_of, local_settings, server_env, text_of
 
 SAMPLE = BUNDLED_RUNS_DIR / "order-blue-widget"
 
@@ -66,7 +68,7 @@ def test_a_gif_under_the_limit_still_opens() -> None:
 def _noise_png(width: int, height: int) -> bytes:
     image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
     out = io.BytesIO()
-    image.save(out, "PNG", compress_level=1)
+    image.save(out, "PNG", compress_level=0)
     return out.getvalue()
 
 
@@ -92,12 +94,19 @@ def _run_with_screenshots(root: Path, name: str, pngs: list[bytes], goals: list[
     (folder / "AgentHistory.json").write_text(json.dumps({"history": history}))
 
 
-@pytest.mark.anyio
-async def test_gif_work_stops_at_the_call_deadline(tmp_path: Path) -> None:
-    """[3] get_gif against a 2 s deadline once answered after 22 s and kept burning CPU."""
+@pytest.fixture(scope="module")
+def heavy_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A runs folder with one run of 60 large noisy screenshots: several seconds of GIF work."""
+    root = tmp_path_factory.mktemp("heavy-runs")
     pngs = [_noise_png(1200, 1200) for _ in range(60)]
-    _run_with_screenshots(tmp_path, "heavy", pngs, [f"goal {n}" for n in range(len(pngs))])
-    async with client_for(local_settings(tmp_path, call_deadline_s=1.0)) as client:
+    _run_with_screenshots(root, "heavy", pngs, [f"goal {n}" for n in range(len(pngs))])
+    return root
+
+
+@pytest.mark.anyio
+async def test_gif_work_stops_at_the_call_deadline(heavy_runs: Path) -> None:
+    """[3] get_gif against a 2 s deadline once answered after 22 s and kept burning CPU."""
+    async with client_for(local_settings(heavy_runs, call_deadline_s=1.0)) as client:
         started = time.perf_counter()
         result = await client.call_tool("get_gif", {"task_id": "heavy"})
         answered = time.perf_counter() - started
@@ -126,3 +135,50 @@ async def test_key_frames_of_a_gif_with_merged_frames(tmp_path: Path) -> None:
         result = await client.call_tool("get_gif", {"task_id": "merged", "include_preview": True})
     assert not result.is_error, text_of(result)
     assert len(images_of(result)) >= 2
+
+
+def test_closing_stdin_mid_gif_exits_promptly(heavy_runs: Path) -> None:
+    """[3] Closing stdin while a GIF was being built once took 6-9 s to exit."""
+    env = server_env(BROWSER_USE_RUNS_DIR=str(heavy_runs))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "browser_use_tasks_mcp"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    hello = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    process.stdin.write((json.dumps(hello) + "\n").encode())
+    process.stdin.flush()
+    process.stdout.readline()
+    for message in (
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "get_gif", "arguments": {"task_id": "heavy"}},
+        },
+    ):
+        process.stdin.write((json.dumps(message) + "\n").encode())
+    process.stdin.flush()
+    time.sleep(1.0)  # the GIF is being assembled
+    started = time.perf_counter()
+    process.stdin.close()
+    try:
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    exited = time.perf_counter() - started
+    assert exited < 3.0, f"exited {exited:.1f}s after stdin closed"
