@@ -63,7 +63,8 @@ class Settings:
     # connection may stay idle between requests, and the most open connections.
     http_header_timeout_s: float = 10.0
     http_idle_timeout_s: int = 5
-    http_max_connections: int = 100
+    # Open connections and requests at once; the load test runs 200 concurrent calls on one session.
+    http_max_connections: int = 1000
 
     @property
     def effective_api_version(self) -> ApiVersion:
