@@ -11,12 +11,13 @@ from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 
-from . import budget, render, uris
+from . import budget, files, render, uris
 from . import gif as gifs
 from .errors import NotAvailableError
+from .files import MAX_FILE_BYTES
 from .guard import run_resource
 from .ids import coerce_int
-from .service import MAX_FILE_BYTES, TaskService
+from .service import TaskService
 from .untrusted import sanitize
 
 
@@ -57,7 +58,7 @@ async def gif(task_id: str, ctx: Context[Any, Any]) -> bytes:
 
 async def logs(task_id: str, ctx: Context[Any, Any]) -> str:
     async def work(service: TaskService) -> str:
-        text, cut = await service.log_text(task_id)
+        text, cut = await files.log_text(service, task_id)
         # Logs quote pages and the agent: untrusted text, stripped like every tool's text.
         return (f"[log cut: showing the last {len(text)} characters]\n" if cut else "") + sanitize(text)
 
@@ -66,7 +67,7 @@ async def logs(task_id: str, ctx: Context[Any, Any]) -> str:
 
 async def conversation(task_id: str, step: str, ctx: Context[Any, Any]) -> str:
     async def work(service: TaskService) -> str:
-        text, cut = await service.conversation_text(task_id, step)
+        text, cut = await files.conversation_text(service, task_id, step)
         return (f"[conversation cut: showing the last {len(text)} characters]\n" if cut else "") + sanitize(
             text
         )
@@ -90,7 +91,7 @@ async def screenshot_full(task_id: str, ref: str, ctx: Context[Any, Any]) -> byt
 
 async def output_file(task_id: str, name: str, ctx: Context[Any, Any]) -> bytes:
     async def work(service: TaskService) -> bytes:
-        content = await service.output_file(task_id, name)
+        content = await files.output_file(service, task_id, name)
         if content.data is None:
             raise NotAvailableError(
                 f"'{content.file.name}' is too large to pass through MCP; get_output_file says where it is."

@@ -26,18 +26,15 @@ from .cache import ByteLRU, SingleFlight
 from .errors import (
     FetchRefusedError,
     InvalidInputError,
-    MediaError,
     NoScreenshotError,
-    NotAvailableError,
     NotFoundError,
     TasksError,
 )
 from .fetch import link_ttl
-from .ids import coerce_int, validate_file_name
+from .ids import coerce_int
 from .models import (
     KNOWN_STATUSES,
     MediaBundle,
-    OutputFile,
     Screenshot,
     Step,
     Task,
@@ -58,13 +55,9 @@ RUNNING_TASK_TTL_S = 2.0
 # expiry we assume a conservative lifetime.
 DEFAULT_LINK_TTL_S = 300.0
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
-MAX_LOG_BYTES = 10 * 1024 * 1024
-MAX_FILE_BYTES = 25 * 1024 * 1024
-LOG_TAIL_CHARS = 60_000
 MEMO_ENTRY_SIZE = 32_000  # a rendering's rough size; the memo holds at most 512
 RECENT_TASKS = 20
 LISTING_TTL_S = 5.0
-TEXT_FILE_SUFFIXES = (".csv", ".json", ".txt", ".md", ".log", ".tsv", ".xml", ".html", ".yaml", ".yml")
 
 
 class WorkAbandoned(Exception):
@@ -75,21 +68,6 @@ class WorkAbandoned(Exception):
 class ImageResult:
     screenshot: Screenshot
     rendered: media.Rendered
-
-
-@dataclass
-class FileContent:
-    task_id: str
-    file: OutputFile
-    data: bytes | None  # None: too large to pass through MCP; `file` says where it is
-    mime_type: str | None
-    is_text: bool
-
-
-@dataclass(frozen=True)
-class _Location:
-    url: str | None
-    path: str | None
 
 
 class TaskService:
@@ -288,52 +266,6 @@ class TaskService:
         bundle = await self.flights.run(("media", task.id), lambda: self.source.get_media(task))
         return task, with_media_uris(task.id, bundle)
 
-    async def output_file(self, task_id: object, file: object) -> FileContent:
-        name = validate_file_name(str(file) if file is not None else "")  # refused before any request
-        task = await self.get_task(task_id)
-        resolved = await self.source.resolve_output_file(task, name)
-        if not (resolved.download_url or resolved.path):
-            raise NotAvailableError(f"The source gave no download link for '{resolved.name}'.")
-        if resolved.size_bytes is not None and resolved.size_bytes > MAX_FILE_BYTES:
-            return FileContent(task.id, resolved, None, resolved.mime_type, False)
-        locator = _Location(resolved.download_url, resolved.path)
-        data = await self.read(locator, max_bytes=MAX_FILE_BYTES, task_id=task.id)
-        sniffed = media.sniff_mime(data)
-        is_text = resolved.name.lower().endswith(TEXT_FILE_SUFFIXES) and b"\x00" not in data[:8192]
-        if sniffed and not sniffed.startswith(("text/", "application/json")):
-            is_text = False
-        return FileContent(
-            task.id, resolved.model_copy(update={"size_bytes": len(data)}), data, sniffed, is_text
-        )
-
-    async def log_text(self, task_id: object) -> tuple[str, bool]:
-        """The execution log's tail as text, and whether it was cut."""
-        task = await self.get_task(task_id)
-        item = await self.source.get_log(task) if self.capabilities.execution_log else None
-        if item is None:
-            raise NotAvailableError(f"This source keeps no execution log for tasks ({self.source.label}).")
-        data = await self.read(item, max_bytes=MAX_LOG_BYTES, task_id=task.id)
-        if b"\x00" in data[:8192]:
-            raise MediaError("The execution log is not text; it cannot be shown.")
-        return _tail(data)
-
-    async def conversation_text(self, task_id: object, step: object) -> tuple[str, bool]:
-        """What the agent's LLM was sent and answered at one step, tail-capped."""
-        number = coerce_int(step, what="step", minimum=0, maximum=1_000_000)
-        if not self.capabilities.conversations:
-            raise NotAvailableError(
-                f"This source keeps no LLM conversations for tasks ({self.source.label})."
-            )
-        _, bundle = await self.get_media(task_id)
-        match = next((c for c in bundle.conversations if conversation_step(c.name) == number), None)
-        if match is None:
-            have = sorted(
-                n for n in (conversation_step(c.name) for c in bundle.conversations) if n is not None
-            )
-            listed = ", ".join(str(n) for n in have[:30]) or "none"
-            raise NotFoundError(f"No conversation log for step {number}. Steps with one: {listed}.")
-        return _tail(await self.read(match, max_bytes=MAX_LOG_BYTES))
-
     def memo(self, task: Task, key: str, build: Callable[[], T]) -> T:
         """A value derived from this very task object (rendered text, structured result), kept with it.
 
@@ -401,14 +333,6 @@ def find_screenshot(shots: Sequence[Screenshot], ref: str | int) -> Screenshot:
                 return shot
     have = ", ".join(uris.screenshot_ref(s, i) for i, s in enumerate(shots[:20])) or "none"
     raise NoScreenshotError(f"No screenshot '{clean_line(text, 20)}' for this task. Screenshots: {have}.")
-
-
-def _tail(data: bytes) -> tuple[str, bool]:
-    """A log's text, cut to its last LOG_TAIL_CHARS characters, and whether it was cut."""
-    text = data.decode("utf-8", errors="replace")
-    if len(text) <= LOG_TAIL_CHARS:
-        return text, False
-    return text[-LOG_TAIL_CHARS:], True
 
 
 def conversation_step(name: str) -> int | None:

@@ -9,9 +9,10 @@ from mcp_types import CallToolResult, ContentBlock
 from pydantic import Field
 
 from .. import render, uris
+from ..files import MAX_FILE_BYTES, FileContent, output_file
 from ..guard import run_tool
 from ..results import OutputFileResult
-from ..service import MAX_FILE_BYTES, FileContent, TaskService
+from ..service import TaskService
 from ..untrusted import clean_line, sanitize, truncate
 from .common import TaskId, ToolSpec, link, result
 
@@ -32,7 +33,7 @@ async def get_output_file(
     ctx: Context[Any, Any],
 ) -> Annotated[CallToolResult, OutputFileResult]:
     async def work(service: TaskService) -> CallToolResult:
-        content = await service.output_file(task_id, file)
+        content = await output_file(service, task_id, file)
         structured, total_chars = _structured(content)
         blocks: list[ContentBlock] = []
         if content.data is not None and structured.text is None:

@@ -1,0 +1,86 @@
+"""A task's output files, execution log and step conversations, read through the service.
+
+Reads are bounded (files 25 MB, logs 10 MB, shown as their last 60,000 characters) and go
+through `TaskService.read`, so downloads are cached no longer than their links live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import media
+from .errors import MediaError, NotAvailableError, NotFoundError
+from .ids import coerce_int, validate_file_name
+from .models import OutputFile
+from .service import TaskService, conversation_step
+
+MAX_LOG_BYTES = 10 * 1024 * 1024
+MAX_FILE_BYTES = 25 * 1024 * 1024
+LOG_TAIL_CHARS = 60_000
+TEXT_FILE_SUFFIXES = (".csv", ".json", ".txt", ".md", ".log", ".tsv", ".xml", ".html", ".yaml", ".yml")
+
+
+@dataclass
+class FileContent:
+    task_id: str
+    file: OutputFile
+    data: bytes | None  # None: too large to pass through MCP; `file` says where it is
+    mime_type: str | None
+    is_text: bool
+
+
+@dataclass(frozen=True)
+class _Location:
+    url: str | None
+    path: str | None
+
+
+async def output_file(service: TaskService, task_id: object, file: object) -> FileContent:
+    name = validate_file_name(str(file) if file is not None else "")  # refused before any request
+    task = await service.get_task(task_id)
+    resolved = await service.source.resolve_output_file(task, name)
+    if not (resolved.download_url or resolved.path):
+        raise NotAvailableError(f"The source gave no download link for '{resolved.name}'.")
+    if resolved.size_bytes is not None and resolved.size_bytes > MAX_FILE_BYTES:
+        return FileContent(task.id, resolved, None, resolved.mime_type, False)
+    locator = _Location(resolved.download_url, resolved.path)
+    data = await service.read(locator, max_bytes=MAX_FILE_BYTES, task_id=task.id)
+    sniffed = media.sniff_mime(data)
+    is_text = resolved.name.lower().endswith(TEXT_FILE_SUFFIXES) and b"\x00" not in data[:8192]
+    if sniffed and not sniffed.startswith(("text/", "application/json")):
+        is_text = False
+    return FileContent(task.id, resolved.model_copy(update={"size_bytes": len(data)}), data, sniffed, is_text)
+
+
+async def log_text(service: TaskService, task_id: object) -> tuple[str, bool]:
+    """The execution log's tail as text, and whether it was cut."""
+    task = await service.get_task(task_id)
+    item = await service.source.get_log(task) if service.capabilities.execution_log else None
+    if item is None:
+        raise NotAvailableError(f"This source keeps no execution log for tasks ({service.source.label}).")
+    data = await service.read(item, max_bytes=MAX_LOG_BYTES, task_id=task.id)
+    if b"\x00" in data[:8192]:
+        raise MediaError("The execution log is not text; it cannot be shown.")
+    return _tail(data)
+
+
+async def conversation_text(service: TaskService, task_id: object, step: object) -> tuple[str, bool]:
+    """What the agent's LLM was sent and answered at one step, tail-capped."""
+    number = coerce_int(step, what="step", minimum=0, maximum=1_000_000)
+    if not service.capabilities.conversations:
+        raise NotAvailableError(f"This source keeps no LLM conversations for tasks ({service.source.label}).")
+    _, bundle = await service.get_media(task_id)
+    match = next((c for c in bundle.conversations if conversation_step(c.name) == number), None)
+    if match is None:
+        have = sorted(n for n in (conversation_step(c.name) for c in bundle.conversations) if n is not None)
+        listed = ", ".join(str(n) for n in have[:30]) or "none"
+        raise NotFoundError(f"No conversation log for step {number}. Steps with one: {listed}.")
+    return _tail(await service.read(match, max_bytes=MAX_LOG_BYTES))
+
+
+def _tail(data: bytes) -> tuple[str, bool]:
+    """A log's text, cut to its last LOG_TAIL_CHARS characters, and whether it was cut."""
+    text = data.decode("utf-8", errors="replace")
+    if len(text) <= LOG_TAIL_CHARS:
+        return text, False
+    return text[-LOG_TAIL_CHARS:], True
