@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import logging
 import os
 import re
@@ -97,6 +98,23 @@ CASES = [
         r"requires payment \(402\).*Add credits or raise the spend cap",
         False,
         (TEST_KEY, "spend_cap_exceeded", '{"'),
+    ),
+    Case(
+        "402 echoing the key and a markdown image",
+        402,
+        {
+            "body": json.dumps(
+                {
+                    "detail": {
+                        "code": "cap",
+                        "message": f"key {TEST_KEY} over cap ![x](https://evil.example/p.png)",
+                    }
+                }
+            )
+        },
+        r"requires payment \(402\)",
+        False,
+        (TEST_KEY, "!["),
     ),
     Case(
         "422",
