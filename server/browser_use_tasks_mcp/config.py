@@ -18,12 +18,15 @@ from pydantic import SecretStr
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 SourceChoice = Literal["auto", "cloud", "local"]
-ApiVersion = Literal["v1", "v2"]
+ApiVersion = Literal["v1", "v2", "v3", "v4"]
+API_VERSIONS: tuple[ApiVersion, ...] = ("v1", "v2", "v3", "v4")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_BASE_URLS: dict[ApiVersion, str] = {
     "v2": "https://api.browser-use.com/api/v2",
     "v1": "https://api.browser-use.com/api/v1",
+    "v3": "https://api.browser-use.com/api/v3",
+    "v4": "https://api.browser-use.com/api/v4",
 }
 
 
@@ -70,9 +73,8 @@ class Settings:
     def effective_api_version(self) -> ApiVersion:
         if self.api_version:
             return self.api_version
-        if self.base_url and self.base_url.rstrip("/").endswith("/api/v1"):
-            return "v1"
-        return "v2"
+        base = (self.base_url or "").rstrip("/")
+        return next((v for v in API_VERSIONS if base.endswith(f"/api/{v}")), "v2")
 
     @property
     def effective_base_url(self) -> str:
@@ -105,8 +107,8 @@ class Settings:
                 raise ConfigError(
                     "BROWSER_USE_BASE_URL must not contain credentials; use BROWSER_USE_API_KEY."
                 )
-        if self.api_version not in (None, "v1", "v2"):
-            raise ConfigError("BROWSER_USE_API_VERSION must be v1 or v2.")
+        if self.api_version is not None and self.api_version not in API_VERSIONS:
+            raise ConfigError("BROWSER_USE_API_VERSION must be v1, v2, v3 or v4.")
         timeouts = (self.request_timeout_s, self.call_deadline_s, self.http_header_timeout_s)
         if not all(math.isfinite(t) and t > 0 for t in timeouts) or self.http_idle_timeout_s <= 0:
             raise ConfigError("Timeouts must be positive numbers of seconds.")

@@ -113,8 +113,12 @@ class TaskService:
         """How long a read of this task may be served again."""
         if not task.terminal or self.capabilities.live_listing:
             return RUNNING_TASK_TTL_S  # a live source keeps its own cache, by file identity
-        expiries = [link_ttl(s.screenshot.url) for s in task.steps if s.screenshot and s.screenshot.url]
-        known = [e for e in expiries if e is not None]
+        urls = [s.screenshot.url for s in task.steps if s.screenshot and s.screenshot.url]
+        known = [e for e in (link_ttl(u) for u in urls) if e is not None]
+        longest = self.capabilities.max_link_ttl_s
+        if urls and longest is not None:
+            # Links that do not say when they expire still die within the source's documented lifetime.
+            known.append(longest)
         return min([*known, DEFAULT_LINK_TTL_S * 6]) - 30 if known else DEFAULT_LINK_TTL_S * 6
 
     def forget(self, task_id: str) -> None:

@@ -1,4 +1,4 @@
-"""A local emulator of the Browser Use Cloud API (v2 and legacy v1) for tests and benchmarks.
+"""A local emulator of the Browser Use Cloud API (v4, v3, v2 and legacy v1) for tests and benchmarks.
 
     from tests.emulator import run_emulator, FINISHED_TASK
 
@@ -10,7 +10,9 @@ Standalone: ``python -m tests.emulator --port 8765`` prints the base URL and ser
 Seed data: the named tasks (FINISHED_TASK, FAILED_TASK, ..., the V1_* tasks) and their
 sessions are JSON files under ``tests/emulator/fixtures/`` (FINISHED_TASK is
 ``fixtures/tasks/finished.json``; see ``fixtures/README.md`` to add one); LONG_TASK,
-HUNDRED_STEP_TASK, MANY_TASKS and BACKLOG_TASKS are generated in ``seed.py``.
+HUNDRED_STEP_TASK, MANY_TASKS and BACKLOG_TASKS are generated in ``seed.py``. Cloud v3
+sessions (``fixtures/v3-sessions/``) and v4 runs (``fixtures/v4-runs/``) replay named tasks
+under the same ids (``emu.v3_url``, ``emu.v4_url``, with ``emu.v2_headers``).
 """
 
 from .faults import Fault, FaultSet

@@ -1,4 +1,4 @@
-"""The emulator's ASGI application: v2 and v1 APIs, presigned media, control endpoints.
+"""The emulator's ASGI application: v4, v3, v2 and v1 APIs, presigned media, control endpoints.
 
 The outermost layer (`EmulatorMiddleware`) records every request, watches for the client
 going away and applies fault switches before the Starlette app sees the request.
@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import api_v1, api_v2, media
+from . import api_v1, api_v2, api_v3, api_v4, media
 from .faults import ASGIApp, EmulatedConnectionReset, Message, Receive, Scope, Send, serve_fault
 
 if TYPE_CHECKING:
@@ -121,6 +121,8 @@ def create_app(emulator: Emulator) -> ASGIApp:
     routes = [
         *api_v2.routes,
         *api_v1.routes,
+        *api_v3.routes,
+        *api_v4.routes,
         Route("/media/{path:path}", serve_media, methods=["GET"]),
         Route(f"{CONTROL_PREFIX}/health", control_health, methods=["GET"]),
         Route(f"{CONTROL_PREFIX}/faults", control_faults, methods=["GET", "POST", "DELETE"]),

@@ -476,6 +476,13 @@ def build_registry(seed: SeedData) -> dict[str, MediaEntry]:
             registry[file_path(task.id, f.name)] = MediaEntry(
                 f.content_type, lambda t=task, ff=f: file_bytes(t, ff), "file"
             )
+    for key, item in [
+        *(("v3", s) for s in seed.v3_sessions.values()),
+        *(("v4", r) for r in seed.v4_runs.values()),
+    ]:
+        if item.recorded:
+            path = session_recording_path(f"{key}-{item.id}")
+            registry[path] = MediaEntry("video/mp4", lambda k=path: mp4_bytes(k), "recording")
     for session in seed.sessions.values():
         if session.recorded:
             path = session_recording_path(session.id)

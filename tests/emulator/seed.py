@@ -208,9 +208,74 @@ class SeedSession:
 
 
 @dataclass
+class SeedV3Session:
+    """A Cloud v3 session (``fixtures/v3-sessions/<task name>.json``): one seeded task run as a
+    v3 session, served under the task's id. Its messages are built from the task's steps
+    (`v3_messages`); `extra_messages` are added after the last step's messages."""
+
+    id: str  # the id of the task it replays (`task_id_name` in the fixture)
+    status: str  # created | idle | running | stopped | timed_out | error
+    model: str
+    title: str | None
+    is_task_successful: bool | None
+    total_cost_usd: str
+    updated_at: datetime
+    total_input_tokens: int = 0
+    total_output_tokens: int = 0
+    recorded: bool = False
+    workspace: bool = False
+    extra_messages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def workspace_id(self) -> str | None:
+        return _id(f"workspace/v3/{self.id}") if self.workspace else None
+
+
+@dataclass
+class SeedV4Run:
+    """A Cloud v4 run (``fixtures/v4-runs/<task name>.json``): one seeded task run as a v4 run,
+    served under the task's id, in the task's session. Its events are built from the task's
+    steps (`v4_events`); `extra_events` come after the steps' events."""
+
+    id: str
+    status: str  # queued | dispatching | running | completed | failed | cancelled
+    model: str
+    title: str | None
+    error: str | None
+    judgement: dict[str, Any] | None
+    total_cost_usd: str
+    updated_at: datetime
+    total_input_tokens: int = 0
+    total_output_tokens: int = 0
+    recorded: bool = False
+    workspace: bool = False
+    #: Put a step's screenshot URL in its event's data (the documents promise none).
+    screenshots: bool = True
+    extra_events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def workspace_id(self) -> str | None:
+        return _id(f"workspace/v4/{self.id}") if self.workspace else None
+
+    @property
+    def browser_id(self) -> str:
+        return _id(f"browser/v4/{self.id}")
+
+
+@dataclass
 class SeedData:
     tasks: dict[str, SeedTask]
     sessions: dict[str, SeedSession]
+    v3_sessions: dict[str, SeedV3Session] = field(default_factory=dict)
+    v4_runs: dict[str, SeedV4Run] = field(default_factory=dict)
+
+    def v3_list(self) -> list[SeedV3Session]:
+        """v3 sessions, newest first (by their task's creation)."""
+        return sorted(self.v3_sessions.values(), key=lambda s: self.tasks[s.id].created_at, reverse=True)
+
+    def v4_list(self) -> list[SeedV4Run]:
+        """v4 runs, newest first."""
+        return sorted(self.v4_runs.values(), key=lambda r: self.tasks[r.id].created_at, reverse=True)
 
     def v2_tasks(self) -> list[SeedTask]:
         """v2 tasks, newest first."""
@@ -651,6 +716,129 @@ def _session_from_fixture(path: Path, data: dict[str, Any]) -> SeedSession:
     return SeedSession(**values)
 
 
+def _v3_from_fixture(path: Path, data: dict[str, Any]) -> SeedV3Session:
+    _check_fields(path, data, SeedV3Session, {"id": "task_id_name"})
+    values = dict(data)
+    values["id"] = _named_id(path, values.pop("task_id_name"), "task")
+    values["updated_at"] = _when(values["updated_at"])
+    return SeedV3Session(**values)
+
+
+def _v4_from_fixture(path: Path, data: dict[str, Any]) -> SeedV4Run:
+    _check_fields(path, data, SeedV4Run, {"id": "task_id_name"})
+    values = dict(data)
+    values["id"] = _named_id(path, values.pop("task_id_name"), "task")
+    values["updated_at"] = _when(values["updated_at"])
+    return SeedV4Run(**values)
+
+
+# --------------------------------------------------------------------------------------
+# Cloud v3 messages and v4 events, built from a task's steps
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One v3 message or v4 event before it is served; `step` is the seeded step whose
+    screenshot it carries (None: no screenshot)."""
+
+    type: str
+    at: datetime
+    data: Any
+    summary: str = ""
+    role: str = "ai"
+    step: SeedStep | None = None
+    hidden: bool = False
+
+
+def _step_times(task: SeedTask) -> list[datetime]:
+    start = task.started_at or task.created_at
+    times, spent = [], 0.0
+    for step in task.steps:
+        spent += step.duration or 3.0
+        times.append(start + timedelta(seconds=spent))
+    return times
+
+
+def _step_error(task: SeedTask, index: int) -> str | None:
+    """The next step's failed evaluation of this one, as the step's error."""
+    if index + 1 < len(task.steps):
+        evaluation = task.steps[index + 1].evaluation_previous_goal
+        if evaluation.lower().startswith("failed"):
+            return evaluation
+    return None
+
+
+def _is_done(step: SeedStep) -> bool:
+    return any(next(iter(json.loads(a))) == "done" for a in step.actions)
+
+
+def v3_messages(session: SeedV3Session, task: SeedTask) -> list[Entry]:
+    """The user's task, then per step its action (with the screenshot) and its result or
+    error; the final `done` step is a `completion`. Extras follow the steps."""
+    entries = [Entry("user_message", task.created_at, task.task, "Task submitted", role="human")]
+    times = _step_times(task)
+    extras = [
+        Entry(
+            e["type"],
+            times[-1] if times else task.created_at,
+            e.get("data", ""),
+            e.get("summary", ""),
+            role=e.get("role", "ai"),
+            hidden=e.get("hidden", False),
+        )
+        for e in session.extra_messages
+    ]
+    for index, (step, at) in enumerate(zip(task.steps, times, strict=True)):
+        actions = [json.loads(a) for a in step.actions]
+        if _is_done(step):
+            entries += extras
+            extras = []
+            entries.append(Entry("completion", at, task.output or "", "Task completed", step=step))
+            continue
+        entries.append(Entry("browser_action", at, json.dumps(actions), step.next_goal, step=step))
+        error = _step_error(task, index)
+        if error:
+            entries.append(Entry("browser_action_error", at, error, "Action failed"))
+        elif index + 1 < len(task.steps):
+            entries.append(
+                Entry(
+                    "browser_action_result", at, task.steps[index + 1].evaluation_previous_goal, "Action done"
+                )
+            )
+    return entries + extras
+
+
+def v4_events(run: SeedV4Run, task: SeedTask) -> list[Entry]:
+    """`browser.ready`, one `agent.step` per step (its actions, URL, goal, error and, when the
+    run has them, its screenshot), the extras, then the run's end event."""
+    start = task.started_at or task.created_at
+    live = f"https://live.browser-use.com/?wss=wss%3A%2F%2Fcdp.browser-use.com%2F{run.id[:8]}"
+    entries = [Entry("browser.ready", start, {"live_view_url": live})] if task.started_at else []
+    times = _step_times(task)
+    for index, (step, at) in enumerate(zip(task.steps, times, strict=True)):
+        data: dict[str, Any] = {
+            "step": step.number,
+            "url": step.url,
+            "goal": step.next_goal,
+            "actions": [json.loads(a) for a in step.actions],
+        }
+        error = _step_error(task, index)
+        if error:
+            data["error"] = error
+        entries.append(Entry("agent.step", at, data, step=step if run.screenshots else None))
+    end = times[-1] if times else task.created_at
+    entries += [Entry(e["type"], end, e.get("data", {})) for e in run.extra_events]
+    final = {
+        "completed": ("run.completed", {"result": task.output}),
+        "failed": ("run.failed", {"error": run.error}),
+        "cancelled": ("run.cancelled", {"reason": "Cancelled by the user."}),
+    }.get(run.status)
+    if final:
+        entries.append(Entry(final[0], task.finished_at or end, final[1]))
+    return entries
+
+
 # --------------------------------------------------------------------------------------
 # The whole seed
 # --------------------------------------------------------------------------------------
@@ -700,7 +888,12 @@ def _build() -> SeedData:
             raise FixtureError(f"{path}: task_id_names must list its v2 tasks, oldest first")
         from_fixtures[session.id] = session
     sessions = {sid: from_fixtures.get(sid) or _derived_session(sid, ts) for sid, ts in members.items()}
-    return SeedData(tasks=by_id, sessions=sessions)
+    v3 = {s.id: s for s in (_v3_from_fixture(p, d) for p, d in load_fixtures("v3-sessions"))}
+    v4 = {r.id: r for r in (_v4_from_fixture(p, d) for p, d in load_fixtures("v4-runs"))}
+    for path_id in [*v3, *v4]:
+        if path_id not in by_id:
+            raise FixtureError(f"a v3 session or v4 run replays no seeded task ({path_id})")
+    return SeedData(tasks=by_id, sessions=sessions, v3_sessions=v3, v4_runs=v4)
 
 
 @lru_cache(maxsize=1)

@@ -34,10 +34,11 @@ logging.getLogger("uvicorn.error").addFilter(_HideEmulatedResets())
 
 
 class Emulator:
-    """One emulated Browser Use Cloud (v2 + v1 + media) with fault switches and a request log.
+    """One emulated Browser Use Cloud (v4 + v3 + v2 + v1 + media) with fault switches and a request log.
 
     Attributes: `api_key`, `seed` (the seeded data), `faults` (`FaultSet`), `log`
-    (`RequestLog`), `app` (the ASGI app), and once started `base_url`, `v2_url`, `v1_url`.
+    (`RequestLog`), `app` (the ASGI app), and once started `base_url`, `v4_url`, `v3_url`, `v2_url`, `v1_url` (v3 and v4
+    take the v2 headers).
     """
 
     def __init__(self, api_key: str = DEFAULT_API_KEY, *, url_expires: int | None = None) -> None:
@@ -65,6 +66,14 @@ class Emulator:
     @property
     def v1_url(self) -> str:
         return f"{self._require_base()}/api/v1"
+
+    @property
+    def v3_url(self) -> str:
+        return f"{self._require_base()}/api/v3"
+
+    @property
+    def v4_url(self) -> str:
+        return f"{self._require_base()}/api/v4"
 
     @property
     def v2_headers(self) -> dict[str, str]:

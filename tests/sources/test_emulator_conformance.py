@@ -67,6 +67,8 @@ from tests.helpers import REPO
 OPENAPI_DIR = REPO / "tests" / "fixtures" / "openapi"
 V2_DOC = OPENAPI_DIR / "browser-use-cloud-v2.json"
 V1_DOC = OPENAPI_DIR / "browser-use-cloud-v1.reconstructed.json"
+V3_DOC = OPENAPI_DIR / "browser-use-cloud-v3.json"
+V4_DOC = OPENAPI_DIR / "browser-use-cloud-v4.json"
 
 SEED = get_seed()
 V2_TASKS = [t.id for t in SEED.v2_tasks()]
@@ -156,6 +158,16 @@ def v1_spec() -> Spec:
 
 
 @pytest.fixture(scope="module")
+def v3_spec() -> Spec:
+    return Spec(V3_DOC, "https://emulator.test/openapi/v3.json", "/api/v3")
+
+
+@pytest.fixture(scope="module")
+def v4_spec() -> Spec:
+    return Spec(V4_DOC, "https://emulator.test/openapi/v4.json", "/api/v4")
+
+
+@pytest.fixture(scope="module")
 def client() -> Iterator[httpx2.Client]:
     with httpx2.Client(timeout=10, trust_env=False) as c:
         yield c
@@ -175,6 +187,24 @@ def v1(fresh_emulator: Emulator, client: httpx2.Client) -> Any:
     def get(path: str, **kwargs: Any) -> httpx2.Response:
         headers = kwargs.pop("headers", fresh_emulator.v1_headers)
         return client.get(f"{fresh_emulator.v1_url}{path}", headers=headers, **kwargs)
+
+    return get
+
+
+@pytest.fixture
+def v3(fresh_emulator: Emulator, client: httpx2.Client) -> Any:
+    def get(path: str, **kwargs: Any) -> httpx2.Response:
+        headers = kwargs.pop("headers", fresh_emulator.v2_headers)
+        return client.get(f"{fresh_emulator.v3_url}{path}", headers=headers, **kwargs)
+
+    return get
+
+
+@pytest.fixture
+def v4(fresh_emulator: Emulator, client: httpx2.Client) -> Any:
+    def get(path: str, **kwargs: Any) -> httpx2.Response:
+        headers = kwargs.pop("headers", fresh_emulator.v2_headers)
+        return client.get(f"{fresh_emulator.v4_url}{path}", headers=headers, **kwargs)
 
     return get
 
@@ -422,6 +452,127 @@ def test_api_key_is_configurable() -> None:
         assert c.get(url, headers={"X-Browser-Use-API-Key": "bu-test-key-0123456789"}).status_code == 401
         v1_url = f"{emu.v1_url}/task/{FINISHED_TASK}"
         assert c.get(v1_url, headers={"Authorization": "Bearer test-key-custom"}).status_code == 200
+
+
+# --------------------------------------------------------------------------------------
+# v3 (sessions and messages) and v4 (runs and events)
+# --------------------------------------------------------------------------------------
+
+
+def _expires(url: str) -> int:
+    return int(parse_qs(urlsplit(url).query)["X-Amz-Expires"][0])
+
+
+def test_v3_sessions_and_messages_conform(v3: Any, v3_spec: Spec, client: httpx2.Client) -> None:
+    assert SEED.v3_sessions, "no v3 session is seeded"
+    for session in SEED.v3_sessions.values():
+        body = v3_spec.check(v3(f"/sessions/{session.id}"), "/sessions/{session_id}")
+        assert body["id"] == session.id and body["status"] == session.status
+        messages: list[dict[str, Any]] = []
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": 4, **({"after": after} if after else {})}
+            page = v3_spec.check(
+                v3(f"/sessions/{session.id}/messages", params=params), "/sessions/{session_id}/messages"
+            )
+            messages += page["messages"]
+            if not page["hasMore"]:
+                break
+            after = page["messages"][-1]["id"]
+        assert len({m["id"] for m in messages}) == len(messages)
+        assert messages[0]["role"] == "human" and messages[0]["type"] == "user_message"
+        shots = [m["screenshotUrl"] for m in messages if m["screenshotUrl"]]
+        assert all(_expires(u) == 300 for u in shots)  # "expires after 5 minutes"
+        task = SEED.tasks[session.id]
+        assert len(shots) == len(task.screenshot_steps)
+    types = {
+        m["type"] for m in v3(f"/sessions/{RUNNING_TASK}/messages", params={"limit": 100}).json()["messages"]
+    }
+    assert {"browser_action", "browser_action_result", "planning", "sandbox_telemetry"} <= types
+    failed = v3(f"/sessions/{FAILED_TASK}/messages", params={"limit": 100}).json()["messages"]
+    assert any(m["type"] == "browser_action_error" for m in failed)
+    assert failed[-1]["type"] == "completion"
+    listing = v3_spec.check(v3("/sessions", params={"page_size": 100}), "/sessions")
+    assert listing["total"] == len(SEED.v3_sessions) == len(listing["sessions"])
+    created = [s["createdAt"] for s in listing["sessions"]]
+    assert created == sorted(created, reverse=True)
+    for params in ({"page_size": 0}, {"page_size": 101}, {"page": 0}):
+        assert (
+            v3_spec.check(v3("/sessions", params=params), "/sessions")
+            and v3("/sessions", params=params).status_code == 422
+        )
+    v3_spec.check(v3("/sessions/not-a-uuid"), "/sessions/{session_id}")
+    missing = v3(f"/sessions/{UNKNOWN_ID}")
+    assert missing.status_code == 404 and missing.json() == {"detail": "Session not found"}
+
+    files_session = v3_spec.check(v3(f"/sessions/{FILES_TASK}"), "/sessions/{session_id}")
+    assert (
+        files_session["recordingUrls"]
+        and client.get(files_session["recordingUrls"][0]).content[4:12] == b"ftypisom"
+    )
+    workspace = files_session["workspaceId"]
+    files = v3_spec.check(
+        v3(f"/workspaces/{workspace}/files", params={"includeUrls": "true"}),
+        "/workspaces/{workspace_id}/files",
+    )["files"]
+    assert [f["path"] for f in files] == [f.name for f in SEED.tasks[FILES_TASK].output_files]
+    assert all(_expires(f["url"]) == 60 for f in files)  # "60s expiry"
+    assert client.get(files[0]["url"]).content.startswith(b"quarter,")
+    bare = v3(f"/workspaces/{workspace}/files").json()["files"]
+    assert all(f["url"] is None for f in bare)
+
+
+def test_v4_runs_events_and_browsers_conform(v4: Any, v4_spec: Spec, client: httpx2.Client) -> None:
+    assert SEED.v4_runs, "no v4 run is seeded"
+    for run in SEED.v4_runs.values():
+        body = v4_spec.check(v4(f"/runs/{run.id}"), "/runs/{run_id}")
+        assert body["id"] == run.id and body["status"] == run.status and body["sessionId"] != run.id
+        assert v4_spec.check(v4(f"/runs/{run.id}/status"), "/runs/{run_id}/status") == {"status": run.status}
+        events: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            page = v4_spec.check(
+                v4(f"/runs/{run.id}/events", params={"after": after, "limit": 3}), "/runs/{run_id}/events"
+            )
+            events += page["events"]
+            if not page["hasMore"]:
+                break
+            after = page["nextAfter"]
+        assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    running = {e["type"] for e in v4(f"/runs/{RUNNING_TASK}/events").json()["events"]}
+    assert {"browser.ready", "agent.step", "x.vendor.debug", "tool.error"} <= running
+    failed = v4(f"/runs/{FAILED_TASK}/events").json()["events"]
+    assert failed[-1]["type"] == "run.failed" and any("error" in e["data"] for e in failed[:-1])
+    assert not any(
+        "screenshot_url" in e["data"] for e in v4(f"/runs/{NO_SCREENSHOTS_TASK}/events").json()["events"]
+    )
+
+    runs: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = v4_spec.check(
+            v4("/runs", params={"limit": 4, **({"cursor": cursor} if cursor else {})}), "/runs"
+        )
+        runs += page["runs"]
+        if not page["hasMore"]:
+            break
+        cursor = page["nextCursor"]
+    assert [r["id"] for r in runs] == [r.id for r in SEED.v4_list()]
+    assert v4("/runs", params={"cursor": "bogus"}).status_code == 400
+    v4_spec.check(v4("/runs/not-a-uuid"), "/runs/{run_id}")
+    assert v4(f"/runs/{UNKNOWN_ID}").status_code == 404
+
+    files_run = v4(f"/runs/{FILES_TASK}").json()
+    browsers = v4_spec.check(v4("/browsers", params={"agentSessionId": files_run["sessionId"]}), "/browsers")
+    (item,) = browsers["items"]
+    assert item["recordingUrl"] is None  # only the detail carries it
+    detail = v4_spec.check(v4(f"/browsers/{item['id']}"), "/browsers/{session_id}")
+    assert client.get(detail["recordingUrl"]).content[4:12] == b"ftypisom"
+    files = v4_spec.check(
+        v4(f"/workspaces/{files_run['workspaceId']}/files", params={"includeUrls": "true"}),
+        "/workspaces/{workspace_id}/files",
+    )["files"]
+    assert len(files) == 4 and all(_expires(f["url"]) == 60 for f in files)
 
 
 # --------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ LOCAL_RUNS = (SUCCEEDED_RUN, FAILED_RUN, MAX_STEPS_RUN)
 
 @dataclass
 class Source:
-    """One way of serving tasks: `local` (run folders), or Cloud `v2`/`v1` on the emulator."""
+    """One way of serving tasks: `local` (run folders), or Cloud `v1` to `v4` on the emulator."""
 
     name: str
     settings: Settings
@@ -87,8 +87,14 @@ def local_source(runs_dir: Path = BUNDLED_RUNS_DIR, **extra: Any) -> Source:
     )
 
 
+#: The step of FAILED_TASK whose action failed, per Cloud generation: v4 runs begin with a
+#: `browser.ready` event, which is a step of its own.
+FAILING_STEP = {"v1": 3, "v2": 3, "v3": 3, "v4": 4}
+
+
 def cloud_source(emu: Emulator, version: str, **extra: Any) -> Source:
-    url = emu.v2_url if version == "v2" else emu.v1_url
+    """A Cloud generation on the emulator: `v1`, `v2`, `v3` (sessions) or `v4` (runs)."""
+    url = {"v1": emu.v1_url, "v2": emu.v2_url, "v3": emu.v3_url, "v4": emu.v4_url}[version]
     assert emu.base_url
     return Source(
         name=version,
@@ -97,7 +103,7 @@ def cloud_source(emu: Emulator, version: str, **extra: Any) -> Source:
         emulator=emu,
         finished=FINISHED_TASK,
         failed=FAILED_TASK,
-        failing_step=3,
+        failing_step=FAILING_STEP[version],
     )
 
 

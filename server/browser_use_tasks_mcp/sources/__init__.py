@@ -15,6 +15,8 @@ from ..config import Settings
 from .base import TaskSource
 from .cloud_v1 import CloudV1Source
 from .cloud_v2 import CloudV2Source
+from .cloud_v3 import CloudV3Source
+from .cloud_v4 import CloudV4Source
 from .local import LocalRunsSource
 from .unconfigured import UnconfiguredSource
 
@@ -50,6 +52,8 @@ SOURCES: tuple[SourceRow, ...] = (
     SourceRow("local", None, _local),
     SourceRow("cloud-v1", "v1", CloudV1Source.open),
     SourceRow("cloud-v2", "v2", CloudV2Source.open),
+    SourceRow("cloud-v3", "v3", CloudV3Source.open),
+    SourceRow("cloud-v4", "v4", CloudV4Source.open),
 )
 
 

@@ -45,6 +45,9 @@ class Capabilities:
     screenshots_on_steps: bool = True
     #: Media links are presigned and expire: caches must not outlive them, and the model is told.
     links_expire: bool = True
+    #: The longest a media link of this source lives, when the backend documents it (v3: 5 minutes),
+    #: whether or not the link says so itself; a task holding links is never cached past it.
+    max_link_ttl_s: float | None = None
     #: Tasks and listings are read from a place that changes under us (a folder on disk) and
     #: the source keeps its own cheap cache: the service caches them only for a moment.
     live_listing: bool = False
