@@ -28,7 +28,14 @@ from ...models import (
     normalize_status,
 )
 from ..base import Capabilities, Locatable, TaskSource
-from .confined import check_relative_path, read_file
+from .confined import (
+    agent_screenshot_shape,
+    allowed_screenshot_roots,
+    check_relative_path,
+    find_agent_screenshot,
+    read_agent_screenshot,
+    read_file,
+)
 from .history import DEFAULT_CACHE_SIZE, Broken, HistoryCache, Parsed
 from .inventory import MAX_FILES_PER_RUN, MAX_MEDIA_PER_KIND, Inventory, inventory
 from .runs_folder import MAX_LISTED_ERRORS, Loaded, Run, RunsFolder, resolved_inside
@@ -59,10 +66,17 @@ class LocalRunsSource(TaskSource):
     )
 
     def __init__(
-        self, runs_dir: Path, *, cache_size: int = DEFAULT_CACHE_SIZE, notices: tuple[str, ...] = ()
+        self,
+        runs_dir: Path,
+        *,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        notices: tuple[str, ...] = (),
+        screenshot_dirs: tuple[Path, ...] = (),
     ) -> None:
         self.runs_dir = Path(runs_dir).expanduser()
         self.notices = notices
+        #: Folders besides the system temp folder where an agent's temp folder may hold screenshots.
+        self.screenshot_dirs = tuple(Path(d) for d in screenshot_dirs)
         self.label = f"local browser-use runs in {self.runs_dir}"
         self._histories = HistoryCache(cache_size)
         self._folder = RunsFolder(self.runs_dir, self._histories)
@@ -130,6 +144,7 @@ class LocalRunsSource(TaskSource):
                 f"Run '{run_id}' cannot be read: {parsed.reason} ({run.rel_history}). {parsed.hint}".strip()
             )
         steps, missing = self._with_screenshots(root, run, parsed)
+        missing_notes = self._missing_notes(run, parsed, missing)
         files = inventory(root, run)
         return Task(
             id=run.id,
@@ -146,23 +161,54 @@ class LocalRunsSource(TaskSource):
             metadata={"history_file": run.rel_history, "run_folder": run.id if run.folder else None},
             steps=steps,
             output_files=files.output_files if files else [],
-            notes=_notes(parsed, run, missing),
+            notes=_notes(parsed, missing_notes),
         )
 
     def _with_screenshots(self, root: Path, run: Run, parsed: Parsed) -> tuple[list[Step], list[str]]:
         """The parsed steps with the screenshots found on disk, and the steps whose screenshot is gone."""
         steps: list[Step] = []
         missing: list[str] = []
+        roots = allowed_screenshot_roots(self.screenshot_dirs)
         for step, ref in zip(parsed.steps, parsed.screenshot_refs, strict=True):
             shot: Screenshot | None = None
             if ref is not None:
-                rel = _find_screenshot(root, run, ref, step.number)
+                rel = _find_screenshot(root, run, ref, step.number, roots)
                 if rel is None:
                     missing.append(str(step.number))
                 else:
                     shot = Screenshot(step=step.number, path=rel)
             steps.append(step.model_copy(update={"screenshot": shot}, deep=True))
         return steps, missing
+
+    def _missing_notes(self, run: Run, parsed: Parsed, missing: list[str]) -> list[str]:
+        """Which screenshots are gone; where browser-use had left them and how to keep them next time."""
+        if not missing:
+            return []
+        note = f"Screenshots missing on disk for steps {_cap_join(missing)}"
+        if run.folder is None:
+            note += (
+                " (a bare history file: keep it in a run folder next to its screenshots/ to have them found)"
+            )
+        wanted = set(missing)
+        refs = [
+            ref
+            for step, ref in zip(parsed.steps, parsed.screenshot_refs, strict=True)
+            if str(step.number) in wanted and ref
+        ]
+        shapes = [shape for ref in refs if (shape := agent_screenshot_shape(ref)) is not None]
+        folders = list(dict.fromkeys(str(container / agent) for container, agent, _ in shapes))
+        notes = [note + "."]
+        if folders:
+            more = f" (and {len(folders) - 1} more)" if len(folders) > 1 else ""
+            notes.append(
+                f"browser-use left them in its temp folder {folders[0]}{more}: gone, or outside the folders "
+                "this server reads (the system temp folder and BROWSER_USE_SCREENSHOT_DIRS)."
+            )
+        notes.append(
+            "To keep screenshots next time, run `browser-use-tasks-mcp keep <history file>` right after "
+            "agent.run(), or the few lines in docs/local-runs.md."
+        )
+        return notes
 
     # ----------------------------------------------------------------- media and files
 
@@ -225,9 +271,16 @@ class LocalRunsSource(TaskSource):
             raise FetchRefusedError(
                 "The local source reads only files inside its runs folder, and this item has no path."
             )
-        check_relative_path(rel)
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
             raise InvalidInputError("`max_bytes` must be a positive whole number.")
+        if agent_screenshot_shape(rel) is not None:
+            # The one absolute path served: a screenshot left in an agent's temp folder.
+            dirs = self.screenshot_dirs
+            return await anyio.to_thread.run_sync(
+                lambda: read_agent_screenshot(rel, allowed_screenshot_roots(dirs), max_bytes),
+                abandon_on_cancel=True,
+            )
+        check_relative_path(rel)
         return await anyio.to_thread.run_sync(
             lambda: read_file(self._folder.root(), rel, max_bytes), abandon_on_cancel=True
         )
@@ -253,22 +306,16 @@ def _summary(entry: Loaded) -> TaskSummary:
     )
 
 
-def _notes(parsed: Parsed, run: Run, missing: list[str]) -> list[str]:
-    notes = list(parsed.notes)
-    if missing:
-        note = f"Screenshots missing on disk for steps {_cap_join(missing)}"
-        if run.folder is None:
-            note += (
-                " (a bare history file: keep it in a run folder next to its screenshots/ to have them found)"
-            )
-        notes.append(note + ".")
+def _notes(parsed: Parsed, missing_notes: list[str]) -> list[str]:
+    notes = [*parsed.notes, *missing_notes]
     if not parsed.done:
         notes.append("The run never reached `done` (interrupted, out of steps, or still running).")
     return notes
 
 
-def _find_screenshot(root: Path, run: Run, ref: str, number: int) -> str | None:
-    """The screenshot's path relative to root: the recorded path, else screenshots/<name>."""
+def _find_screenshot(root: Path, run: Run, ref: str, number: int, temp_roots: list[Path]) -> str | None:
+    """Where a step's screenshot is: relative to root (the recorded path, else the run folder's
+    screenshots/<name>), else the absolute path in the agent's temp folder, when that may be served."""
     try:
         recorded = Path(ref)
         if recorded.is_absolute():
@@ -277,14 +324,14 @@ def _find_screenshot(root: Path, run: Run, ref: str, number: int) -> str | None:
                 return resolved.relative_to(root).as_posix()
     except (OSError, ValueError):
         pass
-    if run.folder is None:
-        return None
-    names = [n for n in (_basename(ref), f"step_{number}.png") if n]
-    for name in dict.fromkeys(names):
-        resolved = resolved_inside(run.folder / "screenshots" / name, root)
-        if resolved is not None and resolved.is_file():
-            return f"{run.id}/screenshots/{name}"
-    return None
+    if run.folder is not None:
+        names = [n for n in (_basename(ref), f"step_{number}.png") if n]
+        for name in dict.fromkeys(names):
+            resolved = resolved_inside(run.folder / "screenshots" / name, root)
+            if resolved is not None and resolved.is_file():
+                return f"{run.id}/screenshots/{name}"
+    found = find_agent_screenshot(ref, temp_roots)
+    return str(found) if found is not None else None
 
 
 def _basename(raw: str) -> str | None:
