@@ -38,6 +38,7 @@ from .confined import (
 )
 from .history import DEFAULT_CACHE_SIZE, Broken, HistoryCache, Parsed
 from .inventory import MAX_FILES_PER_RUN, MAX_MEDIA_PER_KIND, Inventory, inventory
+from .run_ids import validate_run_id
 from .runs_folder import MAX_LISTED_ERRORS, Loaded, Run, RunsFolder, resolved_inside
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -88,6 +89,10 @@ class LocalRunsSource(TaskSource):
 
     # ----------------------------------------------------------------- tasks
 
+    def validate_task_id(self, task_id: object) -> str:
+        """A run id is the run folder's path below the runs folder (`project-a/run 1`), checked before I/O."""
+        return validate_run_id(task_id)
+
     async def get_task(self, task_id: str) -> Task:
         run_id = self.validate_task_id(task_id)
         return await anyio.to_thread.run_sync(self._get_task_sync, run_id, abandon_on_cancel=True)
@@ -122,6 +127,16 @@ class LocalRunsSource(TaskSource):
             total_pages=max(1, math.ceil(total / page_size)),
             errors=errors,
         )
+
+    async def diagnose_empty(self) -> list[str]:
+        """Why no run is found in the runs folder (for `check`): each cause with what to do."""
+
+        def work() -> list[str]:
+            root = self._folder.root()
+            _, errors = self._folder.scan(root)
+            return self._folder.diagnose(root, errors)
+
+        return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
 
     def _require_run(self, root: Path, run_id: str) -> Run:
         located = self._folder.locate(root, run_id)
