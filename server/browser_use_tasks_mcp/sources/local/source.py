@@ -9,7 +9,10 @@ folder, and reads refuse anything that resolves outside it (`confined.py`).
 from __future__ import annotations
 
 import math
+import os
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio.to_thread
@@ -56,6 +59,10 @@ BARE_RUN_NOTE = (
 )
 
 
+#: Seconds a run without `done` may go without a file changing before it counts as interrupted.
+DEFAULT_STALE_AFTER_S = 600.0
+
+
 class LocalRunsSource(TaskSource):
     """Runs of the open-source browser-use agent saved in a folder."""
 
@@ -73,11 +80,16 @@ class LocalRunsSource(TaskSource):
         cache_size: int = DEFAULT_CACHE_SIZE,
         notices: tuple[str, ...] = (),
         screenshot_dirs: tuple[Path, ...] = (),
+        stale_after_s: float = DEFAULT_STALE_AFTER_S,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.runs_dir = Path(runs_dir).expanduser()
         self.notices = notices
         #: Folders besides the system temp folder where an agent's temp folder may hold screenshots.
         self.screenshot_dirs = tuple(Path(d) for d in screenshot_dirs)
+        #: A run without `done` whose files have been still this long was interrupted, not running.
+        self.stale_after_s = stale_after_s
+        self._clock = clock
         self.label = f"local browser-use runs in {self.runs_dir}"
         self._histories = HistoryCache(cache_size)
         self._folder = RunsFolder(self.runs_dir, self._histories)
@@ -111,7 +123,8 @@ class LocalRunsSource(TaskSource):
         loaded, errors = self._folder.scan(self._folder.root())
         loaded.sort(key=lambda entry: entry.run.id)
         loaded.sort(key=_newest_key, reverse=True)
-        summaries = [_summary(entry) for entry in loaded]
+        now = self._clock()
+        summaries = [_summary(entry, now - _activity(entry.run), self.stale_after_s) for entry in loaded]
         if status:
             summaries = [s for s in summaries if s.status == status]
         total = len(summaries)
@@ -159,24 +172,26 @@ class LocalRunsSource(TaskSource):
                 f"Run '{run_id}' cannot be read: {parsed.reason} ({run.rel_history}). {parsed.hint}".strip()
             )
         steps, missing = self._with_screenshots(root, run, parsed)
+        age = self._clock() - _activity(run)
+        status, raw_status, has_finished = parsed.live(age, self.stale_after_s)
         missing_notes = self._missing_notes(run, parsed, missing)
         files = inventory(root, run)
         return Task(
             id=run.id,
             source="local",
             task=parsed.prompt,
-            status=parsed.status,
-            raw_status=parsed.raw_status,
+            status=status,
+            raw_status=raw_status,
             is_success=parsed.is_success,
             judgement=parsed.judgement.model_copy() if parsed.judgement else None,
             output=parsed.output,
             created_at=parsed.created_at,
             started_at=parsed.created_at,
-            finished_at=parsed.finished_at,
+            finished_at=parsed.finished_at if has_finished else None,
             metadata={"history_file": run.rel_history, "run_folder": run.id if run.folder else None},
             steps=steps,
             output_files=files.output_files if files else [],
-            notes=_notes(parsed, missing_notes),
+            notes=_notes(parsed, missing_notes, raw_status, age),
         )
 
     def _with_screenshots(self, root: Path, run: Run, parsed: Parsed) -> tuple[list[Step], list[str]]:
@@ -306,24 +321,47 @@ def _newest_key(entry: Loaded) -> float:
     return last if last is not None else entry.mtime
 
 
-def _summary(entry: Loaded) -> TaskSummary:
+def _activity(run: Run) -> float:
+    """When the run's files last changed: its history file, or its folder (a file added or removed)."""
+    times = []
+    for path in (run.history, run.folder):
+        if path is not None:
+            try:
+                times.append(os.stat(path).st_mtime)
+            except OSError:
+                continue
+    return max(times, default=0.0)
+
+
+def _summary(entry: Loaded, age_s: float, stale_after_s: float) -> TaskSummary:
     row = entry.summary
+    status, raw_status, has_finished = row.live(age_s, stale_after_s)
     return TaskSummary(
         id=entry.run.id,
         task=row.prompt,
-        status=row.status,
-        raw_status=row.raw_status,
+        status=status,
+        raw_status=raw_status,
         is_success=row.is_success,
         created_at=row.created_at,
-        finished_at=row.finished_at,
+        finished_at=row.finished_at if has_finished else None,
         output=row.output,
         step_count=row.step_count,
     )
 
 
-def _notes(parsed: Parsed, missing_notes: list[str]) -> list[str]:
+def _notes(parsed: Parsed, missing_notes: list[str], raw_status: str, age_s: float) -> list[str]:
     notes = [*parsed.notes, *missing_notes]
-    if not parsed.done:
+    still = f"{max(0, round(age_s))} s" if age_s < 120 else f"{round(age_s / 60)} min"
+    if raw_status == "running":
+        notes.append(
+            f"The run has not reached `done` yet and its files changed {still} ago: it counts as running."
+        )
+    elif raw_status == "interrupted":
+        notes.append(
+            f"The run never reached `done` and its files have not changed for {still}: it was interrupted "
+            "(Ctrl+C or an exception) or saved before it ended."
+        )
+    elif not parsed.done:
         notes.append("The run never reached `done` (interrupted, out of steps, or still running).")
     return notes
 
