@@ -13,6 +13,7 @@ from .config import Settings
 from .errors import TasksError
 from .logs import RedactingFilter
 from .sources import UnconfiguredSource, make_source
+from .sources.local import LocalRunsSource
 
 
 class RedactingOutput:
@@ -51,6 +52,11 @@ async def _check(settings: Settings) -> int:
         try:
             with anyio.fail_after(settings.call_deadline_s):
                 page = await source.list_tasks(status=None, page=1, page_size=5)
+                no_runs = (
+                    await source.diagnose_empty()
+                    if isinstance(source, LocalRunsSource) and not page.items and not page.total_items
+                    else []
+                )
         except TasksError as exc:
             print(f"FAIL: {exc.title}: {exc.message}", file=out)
             return 1
@@ -63,6 +69,13 @@ async def _check(settings: Settings) -> int:
             return 1
         finally:
             await source.aclose()
+        if no_runs and isinstance(source, LocalRunsSource):
+            for error in page.errors:
+                print(f"WARN: {error}", file=out)
+            print(f"FAIL: no runs found in {source.runs_dir}.", file=out)
+            for reason in no_runs:
+                print(f"  - {reason}", file=out)
+            return 1
         total = page.total_items if page.total_items is not None else len(page.items)
         print(f"OK: listed tasks ({total} in total).", file=out)
         if page.items:

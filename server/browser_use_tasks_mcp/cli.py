@@ -1,4 +1,4 @@
-"""Command line: serve (the default), `demo`, and `check`.
+"""Command line: serve (the default), `demo`, `check`, and `keep` (its own arguments, in `keep.py`).
 
 Environment variables configure everything; flags override them. In stdio mode
 nothing but protocol messages may reach stdout, so all messages go to stderr.
@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         default="serve",
         choices=["serve", "demo", "check"],
         help="serve (default): run the MCP server; demo: print what an assistant sees for the runs; "
-        "check: verify configuration and connectivity",
+        "check: verify configuration and connectivity. Also: `keep HISTORY_JSON [--runs-dir DIR] [--name NAME]` "
+        "copies a saved browser-use run into its own run folder (see `keep --help`)",
     )
     parser.add_argument("--transport", choices=["stdio", "sse", "streamable-http"], help="default: stdio")
     parser.add_argument("--host", help="HTTP bind address (default 127.0.0.1)")
@@ -75,8 +76,13 @@ def load_settings(argv: Sequence[str] | None = None) -> tuple[str, Settings]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["keep"]:
+        from .keep import main as keep_main
+
+        return keep_main(args[1:])
     try:
-        command, settings = load_settings(argv)
+        command, settings = load_settings(args)
     except ConfigError as exc:
         print(f"browser-use-tasks-mcp: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -52,6 +52,9 @@ class Settings:
     api_version: ApiVersion | None = None  # None: derived from the base URL, else v2
     base_url: str | None = None
     runs_dir: Path | None = None
+    # Folders besides the system temp folder where browser-use's agent folders (and their
+    # screenshots) may be read from (BROWSER_USE_SCREENSHOT_DIRS, os.pathsep-separated).
+    screenshot_dirs: tuple[Path, ...] = ()
     # Per-attempt HTTP timeout, and the budget of a whole tool call (retries included).
     # The call deadline stays well under the 60 s many MCP clients wait for a result.
     request_timeout_s: float = 15.0
@@ -171,12 +174,18 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     if source not in ("auto", "cloud", "local"):
         raise ConfigError("BROWSER_USE_SOURCE must be auto, cloud or local.")
     version = get("BROWSER_USE_API_VERSION")
+    shot_dirs = tuple(
+        Path(part.strip()).expanduser()
+        for part in (get("BROWSER_USE_SCREENSHOT_DIRS") or "").split(os.pathsep)
+        if part.strip()
+    )
     return Settings(
         source=source,  # type: ignore[arg-type]
         api_key=SecretStr(key) if key else None,
         api_version=version.lower() if version else None,  # type: ignore[arg-type]
         base_url=get("BROWSER_USE_BASE_URL"),
         runs_dir=Path(runs).expanduser() if runs else None,
+        screenshot_dirs=shot_dirs,
         request_timeout_s=_env_float(env, "BROWSER_USE_TIMEOUT", 15.0),
         call_deadline_s=_env_float(env, "BROWSER_USE_CALL_DEADLINE", 40.0),
         log_level=(get("BROWSER_USE_MCP_LOG_LEVEL") or "WARNING").upper(),

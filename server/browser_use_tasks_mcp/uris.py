@@ -25,7 +25,9 @@ OUTPUT_FILE = PREFIX + "/{task_id}/files/{name}"
 
 
 def _task(task_id: str, *parts: str | int) -> str:
-    return "/".join([PREFIX, task_id, *(str(p) for p in parts)])
+    # Ids are percent-encoded as one segment: a local run id may hold `/`, spaces or `:`
+    # (`project-a/run 1`); the SDK decodes it back when it matches a template.
+    return "/".join([PREFIX, quote(task_id, safe=""), *(str(p) for p in parts)])
 
 
 def steps_log(task_id: str) -> str:

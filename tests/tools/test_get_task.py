@@ -144,10 +144,10 @@ async def test_local_max_steps_run_says_it_never_finished(make_source: Callable[
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        ({"task_id": "../etc/passwd"}, "not a valid id"),
-        ({"task_id": "%2e%2e"}, "not a valid id"),
+        ({"task_id": "../etc/passwd"}, "not a run id"),
+        ({"task_id": "%2e%2e"}, "not a run id"),
         ({"task_id": "no-such-run"}, "No run named 'no-such-run'"),
-        ({"task_id": "a" * 150}, "at most 128"),
+        ({"task_id": "a" * 150}, "longer than 128"),
     ],
 )
 async def test_bad_local_task_ids_give_clear_errors_and_the_server_keeps_serving(

@@ -37,7 +37,7 @@ def _local(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
     if settings.runs_dir is None:
         return LocalRunsSource(BUNDLED_RUNS_DIR, notices=(BUNDLED_NOTICE,))
     notices = (KEY_IGNORED_NOTICE,) if settings.api_key is not None and settings.source == "auto" else ()
-    return LocalRunsSource(settings.runs_dir, notices=notices)
+    return LocalRunsSource(settings.runs_dir, notices=notices, screenshot_dirs=settings.screenshot_dirs)
 
 
 @dataclass(frozen=True)

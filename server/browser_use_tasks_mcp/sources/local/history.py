@@ -12,7 +12,7 @@ import re
 import stat
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,9 +57,15 @@ class Parsed:
     finished_at: datetime | None
     last_end_ts: float | None
     notes: list[str] = field(default_factory=list)
+    #: The run ended without `done` on a limit browser-use reports (max steps): over, and failed.
+    ended: bool = False
+    #: Read from a file that is not valid JSON (being rewritten, or cut short): the steps that parse,
+    #: or the last complete copy of the same file.
+    salvaged: bool = False
 
     @property
     def status(self) -> str:
+        """The status the file alone says (a run without `done` may still be running: `live_status`)."""
         if not self.done:
             return "failed"
         return "failed" if self.success is False else "finished"
@@ -67,6 +73,10 @@ class Parsed:
     @property
     def raw_status(self) -> str:
         return "done" if self.done else "incomplete"
+
+    def live(self, age_s: float, stale_after_s: float) -> tuple[str, str, bool]:
+        """(status, raw status, has finished) now that its files last changed `age_s` seconds ago."""
+        return live_status(self.done, self.success, self.ended, self.salvaged, age_s, stale_after_s)
 
     @property
     def is_success(self) -> bool | None:
@@ -84,6 +94,10 @@ class Parsed:
             output=output,
             step_count=len(self.steps),
             last_end_ts=self.last_end_ts,
+            done=self.done,
+            success=self.success,
+            ended=self.ended,
+            salvaged=self.salvaged,
         )
 
 
@@ -100,7 +114,36 @@ class Summary:
     output: str | None
     step_count: int
     last_end_ts: float | None
-    mtime: float = 0.0  # of the history file this row was read from
+    done: bool = False
+    success: bool | None = None
+    ended: bool = False
+    salvaged: bool = False
+
+    def live(self, age_s: float, stale_after_s: float) -> tuple[str, str, bool]:
+        return live_status(self.done, self.success, self.ended, self.salvaged, age_s, stale_after_s)
+
+
+def live_status(
+    done: bool, success: bool | None, ended: bool, salvaged: bool, age_s: float, stale_after_s: float
+) -> tuple[str, str, bool]:
+    """A run's (status, raw status, has finished), from its history and how long its files have been still.
+
+    A run without `done` is `running` while its files keep changing, and `interrupted` (status
+    `stopped`: over, but not a failure the agent reported) once they have been still for
+    `stale_after_s`; a run that hit browser-use's step limit has failed.
+    """
+    fresh = age_s < stale_after_s
+    if salvaged:
+        return ("running", "running", False) if fresh else ("stopped", "interrupted", False)
+    if done:
+        return ("failed" if success is False else "finished", "done", True)
+    if ended:
+        return "failed", "incomplete", True
+    return ("running", "running", False) if fresh else ("stopped", "interrupted", False)
+
+
+#: The error browser-use records when a run stops at `max_steps` without `done`.
+_MAX_STEPS = re.compile(r"maximum (number of )?steps|max_steps", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -128,7 +171,15 @@ def map_history(data: dict[str, Any]) -> Parsed:
     prompt: str | None = None
     times: list[tuple[float | None, float | None]] = []
     last_results: list[dict[str, Any]] = []
-    kept, skipped = bounded_steps(data["history"])
+    items = list(data["history"])
+    if items and _in_progress(items[-1]):
+        number = as_dict(items[-1].get("metadata")).get("step_number")
+        label = (
+            f"Step {number}" if isinstance(number, int) and not isinstance(number, bool) else "The last step"
+        )
+        notes.append(f"{label} is in progress (no result yet); it is not listed.")
+        items.pop()
+    kept, skipped = bounded_steps(items)
     if skipped:
         notes.append(skipped)
     for index, item in kept:
@@ -148,6 +199,7 @@ def map_history(data: dict[str, Any]) -> Parsed:
     ends = [t[1] for t in times if t[1] is not None]
     final = last_results[-1] if last_results else {}
     done = final.get("is_done") is True
+    ended = not done and bool(steps) and any(_MAX_STEPS.search(e) for e in steps[-1].errors)
     return Parsed(
         prompt=prompt,
         steps=steps,
@@ -162,6 +214,20 @@ def map_history(data: dict[str, Any]) -> Parsed:
         finished_at=_timestamp(ends[-1] if ends else None),
         last_end_ts=ends[-1] if ends else None,
         notes=notes,
+        ended=ended,
+    )
+
+
+def _in_progress(item: object) -> bool:
+    """A history item written before its step ended: a start time, but no results and no end time."""
+    if not isinstance(item, dict):
+        return False
+    metadata = as_dict(item.get("metadata"))
+    results = [r for r in as_list(item.get("result")) if isinstance(r, dict)]
+    return (
+        not results
+        and _seconds(metadata.get("step_start_time")) is not None
+        and _seconds(metadata.get("step_end_time")) is None
     )
 
 
@@ -212,6 +278,8 @@ class HistoryCache:
     def __init__(self, size: int = DEFAULT_CACHE_SIZE, summaries: int = MAX_SUMMARIES) -> None:
         self._parsed: OrderedDict[_Key, Parsed | Broken] = OrderedDict()
         self._summaries: OrderedDict[_Key, Summary | Broken] = OrderedDict()
+        #: The last parse of each file that was valid JSON, shown while the file is being rewritten.
+        self._complete: OrderedDict[str, Parsed] = OrderedDict()
         self._limits = (max(1, size), max(1, summaries))
         self._lock = threading.Lock()
         #: How many times a history file was actually parsed (observable by tests).
@@ -232,6 +300,7 @@ class HistoryCache:
         result = parse_file(path, key[3])
         with self._lock:
             self.parse_count += 1
+            result = self._with_last_complete(key[0], result)
             _put(self._parsed, key, result, self._limits[0])
             _put(
                 self._summaries,
@@ -240,6 +309,25 @@ class HistoryCache:
                 self._limits[1],
             )
         return result
+
+    def _with_last_complete(self, path: str, result: Parsed | Broken) -> Parsed | Broken:
+        """A file cut short while being rewritten is shown as its last complete copy, when that has more."""
+        if not isinstance(result, Parsed):
+            return result
+        if not result.salvaged:
+            self._complete[path] = result
+            self._complete.move_to_end(path)
+            while len(self._complete) > self._limits[0]:
+                self._complete.popitem(last=False)
+            return result
+        previous = self._complete.get(path)
+        if previous is None or len(previous.steps) < len(result.steps):
+            return result
+        note = (
+            "The history file is being rewritten (not valid JSON right now): showing its last complete copy, "
+            f"with {len(previous.steps)} steps."
+        )
+        return replace(previous, salvaged=True, notes=[note, *previous.notes])
 
     def summary(self, path: Path) -> Summary | Broken:
         """The listing row of a history, parsing it only when no row is cached for this version."""
@@ -251,12 +339,7 @@ class HistoryCache:
         if cached is not None:
             return cached
         result = self.load(path)
-        if not isinstance(result, Parsed):
-            return result
-        row = result.summary()
-        with self._lock:
-            stored = self._summaries.get(key)
-        return stored if isinstance(stored, Summary) else row
+        return result.summary() if isinstance(result, Parsed) else result
 
 
 def _identity(path: Path) -> _Key | Broken:
@@ -305,6 +388,15 @@ def parse_file(path: Path, size: int) -> Parsed | Broken:
     except UnicodeDecodeError:
         return Broken(f"history file {path.name} is not UTF-8 text")
     except json.JSONDecodeError as exc:  # a ValueError: caught before the general case below
+        salvaged = _salvage(raw)
+        if salvaged is not None:
+            salvaged.salvaged = True
+            salvaged.notes.insert(
+                0,
+                f"The history file is not valid JSON at line {exc.lineno} column {exc.colno} (being rewritten, "
+                f"or cut short): showing the {len(salvaged.steps)} steps that parse.",
+            )
+            return salvaged
         return Broken(
             f"history file is not valid JSON (truncated?): {path.name} line {exc.lineno} column {exc.colno}",
             retry + " Otherwise the file is damaged; save it again with agent.save_history().",
@@ -323,3 +415,31 @@ def parse_file(path: Path, size: int) -> Parsed | Broken:
         return map_history(data)
     except (RecursionError, ValueError, TypeError) as exc:  # pragma: no cover - defensive
         return Broken(f"history file {path.name} has an unexpected shape ({type(exc).__name__})")
+
+
+_HISTORY_START = re.compile(rb'^\s*\{\s*"history"\s*:\s*\[')
+
+
+def _salvage(raw: bytes) -> Parsed | None:
+    """The complete steps at the start of a history cut short while being written, if it begins like one."""
+    match = _HISTORY_START.match(raw)
+    if match is None:
+        return None
+    text = raw[match.end() :].decode("utf-8", errors="replace")
+    decoder = json.JSONDecoder(parse_int=lambda t: int(t) if len(t.lstrip("-")) <= 4300 else None)
+    items: list[Any] = []
+    pos = 0
+    try:
+        while True:
+            while pos < len(text) and text[pos] in " \t\r\n,":
+                pos += 1
+            if pos >= len(text) or text[pos] == "]":
+                break
+            item, pos = decoder.raw_decode(text, pos)
+            items.append(item)
+    except (ValueError, RecursionError):
+        pass
+    try:
+        return map_history({"history": items})
+    except (RecursionError, ValueError, TypeError):  # pragma: no cover - defensive
+        return None

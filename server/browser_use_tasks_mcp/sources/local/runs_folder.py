@@ -1,26 +1,28 @@
 """Finding runs in the runs folder, confined to it: each run folder, or a bare history file.
 
-A run is a folder directly inside the runs folder holding the history file written by
-`agent.save_history()` (`AgentHistory.json`, or any `*.json` whose top level is
-`{"history": [...]}`), or a bare `<run id>.json`. Nothing outside the folder is ever
-followed: symbolic links that leave it are reported, not served.
+A run is a folder holding the history file written by `agent.save_history()` (`AgentHistory.json`,
+or any `*.json` whose top level is `{"history": [...]}`), directly inside the runs folder or in
+folders below it (`<project>/<run>`, up to `MAX_RUN_DEPTH` deep; its id is that path), or a bare
+`<run id>.json` directly inside the runs folder. A run folder is not searched for further runs.
+Nothing outside the folder is ever followed: symbolic links that leave it are reported, not served.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...errors import InvalidInputError, LocalRunError
-from ...ids import validate_id
+from ...errors import LocalRunError
 from .history import Broken, HistoryCache, Summary
+from .run_ids import MAX_RUN_DEPTH, id_problem, name_problem
 
 HISTORY_FILE_NAME = "AgentHistory.json"
 #: Listing errors are capped so a pathological folder stays readable.
 MAX_LISTED_ERRORS = 20
+#: Folders looked into by one scan, so a runs folder pointed at a huge tree stays quick.
+MAX_FOLDERS_SCANNED = 20_000
 
 
 @dataclass(frozen=True)
@@ -70,22 +72,6 @@ def points_outside(path: Path, root: Path) -> bool:
         return True
 
 
-def is_valid_id(name: str) -> bool:
-    try:
-        validate_id(name)
-    except InvalidInputError:
-        return False
-    return True
-
-
-def _plain_file(path: Path) -> bool:
-    """A regular file that is not a symbolic link (one lstat)."""
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
 class RunsFolder:
     """The runs folder: locating one run, or scanning all of them, parsed through one cache."""
 
@@ -128,18 +114,9 @@ class RunsFolder:
                 return Run(id=run_id, folder=None, history=bare)
         return None
 
-    def history_in_folder(
-        self, root: Path, run_id: str, folder: Path, *, real_folder: bool = False
-    ) -> Run | Broken | None:
-        """Find the history file of a run folder: AgentHistory.json, else a history-shaped *.json.
-
-        `real_folder`: the caller knows `folder` is a directory (not a link) directly in `root`.
-        """
+    def history_in_folder(self, root: Path, run_id: str, folder: Path) -> Run | Broken | None:
+        """Find the history file of a run folder: AgentHistory.json, else a history-shaped *.json."""
         preferred = folder / HISTORY_FILE_NAME
-        if real_folder and _plain_file(preferred):
-            return Run(
-                id=run_id, folder=folder, history=preferred
-            )  # no link anywhere: inside by construction
         if os.path.lexists(preferred):
             if resolved_inside(preferred, root) is None:
                 return Broken(f"{HISTORY_FILE_NAME} is a symbolic link that points outside the runs folder")
@@ -171,48 +148,132 @@ class RunsFolder:
     def scan(self, root: Path) -> tuple[list[Loaded], list[str]]:
         """Every readable run, and one line for each entry that looks like a run but cannot be read."""
         try:
-            entries = sorted(os.scandir(root), key=lambda e: natural_key(e.name))
+            entries = self._entries(root)
         except OSError as exc:
             raise LocalRunError(
                 f"The runs folder {self.runs_dir} cannot be listed ({exc.strerror or exc})."
             ) from None
         found: list[tuple[str, Run | Broken]] = []
         errors: list[str] = []
-        visible = [e for e in entries if not e.name.startswith(".")]
-        for entry in (e for e in visible if self._entry_is_dir(e)):
-            located = self._scan_folder(root, entry, errors)
-            if located is not None:
-                found.append((entry.name, located))
+        budget = [MAX_FOLDERS_SCANNED]
+        for entry in (e for e in entries if self._entry_is_dir(e)):
+            found.extend(self._scan_folder(root, entry, (), errors, budget))
         seen = {run_id for run_id, _ in found}
-        for entry in (e for e in visible if e.name.lower().endswith(".json") and not self._entry_is_dir(e)):
+        for entry in (e for e in entries if e.name.lower().endswith(".json") and not self._entry_is_dir(e)):
             bare = self._scan_bare_file(root, entry, seen, errors)
             if bare is not None:
                 found.append((bare.id, bare))
         return self._load_all(found, errors), errors
 
-    def _scan_folder(self, root: Path, entry: os.DirEntry[str], errors: list[str]) -> Run | Broken | None:
+    def diagnose(self, root: Path, errors: list[str]) -> list[str]:
+        """Why a scan found no run: one sentence per cause, each saying what to do."""
+        try:
+            top = self._entries(root)
+        except OSError as exc:
+            return [f"The runs folder {self.runs_dir} cannot be listed ({exc.strerror or exc})."]
+        if not top:
+            return [
+                f"The runs folder {self.runs_dir} is empty. Save a run into it with agent.save_history(path) "
+                "(or `browser-use-tasks-mcp keep <history file>`), one folder per run."
+            ]
+        deep: list[str] = []
+        empty: list[str] = []
+        pending: list[tuple[Path, tuple[str, ...]]] = [(root, ())]
+        looked = 0
+        while pending and looked < MAX_FOLDERS_SCANNED:
+            folder, parts = pending.pop()
+            looked += 1
+            try:
+                entries = self._entries(folder)
+            except OSError:
+                continue
+            jsons = [
+                e.name for e in entries if e.name.lower().endswith(".json") and not self._entry_is_dir(e)
+            ]
+            subfolders = [e for e in entries if self._entry_is_dir(e) and not e.is_symlink()]
+            if parts and jsons and len(parts) > MAX_RUN_DEPTH:
+                deep.append("/".join((*parts, jsons[0])))
+                continue
+            if parts and not jsons and not subfolders and len(parts) <= MAX_RUN_DEPTH:
+                empty.append("/".join(parts))
+            if len(parts) < MAX_RUN_DEPTH + 5:
+                pending.extend((Path(e.path), (*parts, e.name)) for e in reversed(subfolders))
+        reasons: list[str] = []
+        if deep:
+            reasons.append(
+                f"History files lie deeper than the {MAX_RUN_DEPTH} folder levels searched (e.g. "
+                f"'{deep[0][:120]}'): set BROWSER_USE_RUNS_DIR (or --runs-dir) to a folder nearer to them."
+            )
+        if empty:
+            names = ", ".join(f"'{n[:60]}'" for n in sorted(empty, key=natural_key)[:3])
+            reasons.append(
+                f"{len(empty)} folder(s) hold no history file ({names}): browser-use writes one only when your "
+                "script calls agent.save_history(path), and screenshots alone are not a run."
+            )
+        if errors:
+            reasons.append(
+                f"{len(errors)} entr{'y' if len(errors) == 1 else 'ies'} could not be read as runs (JSON files "
+                "that are not browser-use histories, or unusable names): see the warnings above."
+            )
+        if not reasons:
+            reasons.append(
+                f"The runs folder {self.runs_dir} holds no run folders and no history (.json) files."
+            )
+        return reasons
+
+    @staticmethod
+    def _entries(folder: Path | str) -> list[os.DirEntry[str]]:
+        """The visible entries of a folder, in natural order."""
+        return sorted(
+            (e for e in os.scandir(folder) if not e.name.startswith(".")), key=lambda e: natural_key(e.name)
+        )
+
+    def _scan_folder(
+        self,
+        root: Path,
+        entry: os.DirEntry[str],
+        parents: tuple[str, ...],
+        errors: list[str],
+        budget: list[int],
+    ) -> list[tuple[str, Run | Broken]]:
+        """The runs in this folder: itself when it holds a history, else the runs in its subfolders."""
+        budget[0] -= 1
+        if budget[0] < 0:
+            return []
         folder = Path(entry.path)
-        # A real folder directly in the (resolved) root is inside it; only links need resolving.
-        if entry.is_symlink() and resolved_inside(folder, root) is None:
+        run_id = "/".join((*parents, entry.name))
+        if resolved_inside(folder, root) is None:
             errors.append(
-                f"run '{entry.name[:60]}': its folder is a symbolic link that points outside the runs "
+                f"run '{run_id[:80]}': its folder is a symbolic link that points outside the runs "
                 "folder, so it is not served"
             )
-            return None
-        if not is_valid_id(entry.name):
+            return []
+        problem = id_problem(run_id)
+        if problem is not None:
             if self._has_json(folder):
-                errors.append(
-                    f"folder '{entry.name[:60]}' skipped: its name is not a valid run id (use letters, "
-                    "digits, '-', '_' and '.')"
-                )
-            return None
-        return self.history_in_folder(root, entry.name, folder, real_folder=not entry.is_symlink())
+                errors.append(f"folder '{run_id[:80]}' skipped: {problem}")
+            return []
+        located = self.history_in_folder(root, run_id, folder)
+        if isinstance(located, Run):
+            return [(run_id, located)]
+        below: list[tuple[str, Run | Broken]] = []
+        if len(parents) + 1 < MAX_RUN_DEPTH and not entry.is_symlink():
+            try:
+                children = [e for e in self._entries(folder) if self._entry_is_dir(e)]
+            except OSError:
+                children = []
+            for child in children:
+                below.extend(self._scan_folder(root, child, (*parents, entry.name), errors, budget))
+        if located is not None and not any(isinstance(r, Run) for _, r in below):
+            below.insert(0, (run_id, located))
+        return below
 
     @staticmethod
     def _scan_bare_file(root: Path, entry: os.DirEntry[str], seen: set[str], errors: list[str]) -> Run | None:
         run_id = entry.name[: -len(".json")]
-        if not is_valid_id(run_id):
-            errors.append(f"file '{entry.name[:60]}' skipped: its name is not a valid run id")
+        problem = name_problem(run_id) or id_problem(run_id)
+        if problem is not None:
+            errors.append(f"file '{entry.name[:60]}' skipped: its name cannot be a run id ({problem})")
             return None
         if run_id in seen:
             errors.append(f"file '{entry.name}' skipped: a run folder '{run_id}' has the same id")
@@ -237,7 +298,11 @@ class RunsFolder:
             if isinstance(result, Broken):
                 errors.append(f"run '{run_id}': {result.reason}")
                 continue
-            loaded.append(Loaded(located, result, result.mtime))
+            try:
+                mtime = located.history.stat().st_mtime
+            except OSError:
+                mtime = 0.0
+            loaded.append(Loaded(located, result, mtime))
         return loaded
 
     @staticmethod

@@ -9,7 +9,10 @@ folder, and reads refuse anything that resolves outside it (`confined.py`).
 from __future__ import annotations
 
 import math
+import os
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio.to_thread
@@ -28,9 +31,17 @@ from ...models import (
     normalize_status,
 )
 from ..base import Capabilities, Locatable, TaskSource
-from .confined import check_relative_path, read_file
+from .confined import (
+    agent_screenshot_shape,
+    allowed_screenshot_roots,
+    check_relative_path,
+    find_agent_screenshot,
+    read_agent_screenshot,
+    read_file,
+)
 from .history import DEFAULT_CACHE_SIZE, Broken, HistoryCache, Parsed
 from .inventory import MAX_FILES_PER_RUN, MAX_MEDIA_PER_KIND, Inventory, inventory
+from .run_ids import validate_run_id
 from .runs_folder import MAX_LISTED_ERRORS, Loaded, Run, RunsFolder, resolved_inside
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -48,6 +59,10 @@ BARE_RUN_NOTE = (
 )
 
 
+#: Seconds a run without `done` may go without a file changing before it counts as interrupted.
+DEFAULT_STALE_AFTER_S = 600.0
+
+
 class LocalRunsSource(TaskSource):
     """Runs of the open-source browser-use agent saved in a folder."""
 
@@ -59,10 +74,22 @@ class LocalRunsSource(TaskSource):
     )
 
     def __init__(
-        self, runs_dir: Path, *, cache_size: int = DEFAULT_CACHE_SIZE, notices: tuple[str, ...] = ()
+        self,
+        runs_dir: Path,
+        *,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        notices: tuple[str, ...] = (),
+        screenshot_dirs: tuple[Path, ...] = (),
+        stale_after_s: float = DEFAULT_STALE_AFTER_S,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.runs_dir = Path(runs_dir).expanduser()
         self.notices = notices
+        #: Folders besides the system temp folder where an agent's temp folder may hold screenshots.
+        self.screenshot_dirs = tuple(Path(d) for d in screenshot_dirs)
+        #: A run without `done` whose files have been still this long was interrupted, not running.
+        self.stale_after_s = stale_after_s
+        self._clock = clock
         self.label = f"local browser-use runs in {self.runs_dir}"
         self._histories = HistoryCache(cache_size)
         self._folder = RunsFolder(self.runs_dir, self._histories)
@@ -73,6 +100,10 @@ class LocalRunsSource(TaskSource):
         return self._histories.parse_count
 
     # ----------------------------------------------------------------- tasks
+
+    def validate_task_id(self, task_id: object) -> str:
+        """A run id is the run folder's path below the runs folder (`project-a/run 1`), checked before I/O."""
+        return validate_run_id(task_id)
 
     async def get_task(self, task_id: str) -> Task:
         run_id = self.validate_task_id(task_id)
@@ -90,23 +121,35 @@ class LocalRunsSource(TaskSource):
 
     def _list_sync(self, status: str | None, page: int, page_size: int) -> TaskPage:
         loaded, errors = self._folder.scan(self._folder.root())
-        if status:
-            loaded = [entry for entry in loaded if entry.summary.status == status]
         loaded.sort(key=lambda entry: entry.run.id)
         loaded.sort(key=_newest_key, reverse=True)
-        total = len(loaded)
+        now = self._clock()
+        summaries = [_summary(entry, now - _activity(entry.run), self.stale_after_s) for entry in loaded]
+        if status:
+            summaries = [s for s in summaries if s.status == status]
+        total = len(summaries)
         start = (page - 1) * page_size
         if len(errors) > MAX_LISTED_ERRORS:
             more = f"... and {len(errors) - MAX_LISTED_ERRORS} more unreadable entries"
             errors = [*errors[:MAX_LISTED_ERRORS], more]
         return TaskPage(
-            items=[_summary(entry) for entry in loaded[start : start + page_size]],
+            items=summaries[start : start + page_size],
             page=page,
             page_size=page_size,
             total_items=total,
             total_pages=max(1, math.ceil(total / page_size)),
             errors=errors,
         )
+
+    async def diagnose_empty(self) -> list[str]:
+        """Why no run is found in the runs folder (for `check`): each cause with what to do."""
+
+        def work() -> list[str]:
+            root = self._folder.root()
+            _, errors = self._folder.scan(root)
+            return self._folder.diagnose(root, errors)
+
+        return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
 
     def _require_run(self, root: Path, run_id: str) -> Run:
         located = self._folder.locate(root, run_id)
@@ -129,39 +172,73 @@ class LocalRunsSource(TaskSource):
                 f"Run '{run_id}' cannot be read: {parsed.reason} ({run.rel_history}). {parsed.hint}".strip()
             )
         steps, missing = self._with_screenshots(root, run, parsed)
+        age = self._clock() - _activity(run)
+        status, raw_status, has_finished = parsed.live(age, self.stale_after_s)
+        missing_notes = self._missing_notes(run, parsed, missing)
         files = inventory(root, run)
         return Task(
             id=run.id,
             source="local",
             task=parsed.prompt,
-            status=parsed.status,
-            raw_status=parsed.raw_status,
+            status=status,
+            raw_status=raw_status,
             is_success=parsed.is_success,
             judgement=parsed.judgement.model_copy() if parsed.judgement else None,
             output=parsed.output,
             created_at=parsed.created_at,
             started_at=parsed.created_at,
-            finished_at=parsed.finished_at,
+            finished_at=parsed.finished_at if has_finished else None,
             metadata={"history_file": run.rel_history, "run_folder": run.id if run.folder else None},
             steps=steps,
             output_files=files.output_files if files else [],
-            notes=_notes(parsed, run, missing),
+            notes=_notes(parsed, missing_notes, raw_status, age),
         )
 
     def _with_screenshots(self, root: Path, run: Run, parsed: Parsed) -> tuple[list[Step], list[str]]:
         """The parsed steps with the screenshots found on disk, and the steps whose screenshot is gone."""
         steps: list[Step] = []
         missing: list[str] = []
+        roots = allowed_screenshot_roots(self.screenshot_dirs)
         for step, ref in zip(parsed.steps, parsed.screenshot_refs, strict=True):
             shot: Screenshot | None = None
             if ref is not None:
-                rel = _find_screenshot(root, run, ref, step.number)
+                rel = _find_screenshot(root, run, ref, step.number, roots)
                 if rel is None:
                     missing.append(str(step.number))
                 else:
                     shot = Screenshot(step=step.number, path=rel)
             steps.append(step.model_copy(update={"screenshot": shot}, deep=True))
         return steps, missing
+
+    def _missing_notes(self, run: Run, parsed: Parsed, missing: list[str]) -> list[str]:
+        """Which screenshots are gone; where browser-use had left them and how to keep them next time."""
+        if not missing:
+            return []
+        note = f"Screenshots missing on disk for steps {_cap_join(missing)}"
+        if run.folder is None:
+            note += (
+                " (a bare history file: keep it in a run folder next to its screenshots/ to have them found)"
+            )
+        wanted = set(missing)
+        refs = [
+            ref
+            for step, ref in zip(parsed.steps, parsed.screenshot_refs, strict=True)
+            if str(step.number) in wanted and ref
+        ]
+        shapes = [shape for ref in refs if (shape := agent_screenshot_shape(ref)) is not None]
+        folders = list(dict.fromkeys(str(container / agent) for container, agent, _ in shapes))
+        notes = [note + "."]
+        if folders:
+            more = f" (and {len(folders) - 1} more)" if len(folders) > 1 else ""
+            notes.append(
+                f"browser-use left them in its temp folder {folders[0]}{more}: gone, or outside the folders "
+                "this server reads (the system temp folder and BROWSER_USE_SCREENSHOT_DIRS)."
+            )
+        notes.append(
+            "To keep screenshots next time, run `browser-use-tasks-mcp keep <history file>` right after "
+            "agent.run(), or the few lines in docs/local-runs.md."
+        )
+        return notes
 
     # ----------------------------------------------------------------- media and files
 
@@ -224,9 +301,16 @@ class LocalRunsSource(TaskSource):
             raise FetchRefusedError(
                 "The local source reads only files inside its runs folder, and this item has no path."
             )
-        check_relative_path(rel)
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
             raise InvalidInputError("`max_bytes` must be a positive whole number.")
+        if agent_screenshot_shape(rel) is not None:
+            # The one absolute path served: a screenshot left in an agent's temp folder.
+            dirs = self.screenshot_dirs
+            return await anyio.to_thread.run_sync(
+                lambda: read_agent_screenshot(rel, allowed_screenshot_roots(dirs), max_bytes),
+                abandon_on_cancel=True,
+            )
+        check_relative_path(rel)
         return await anyio.to_thread.run_sync(
             lambda: read_file(self._folder.root(), rel, max_bytes), abandon_on_cancel=True
         )
@@ -237,37 +321,54 @@ def _newest_key(entry: Loaded) -> float:
     return last if last is not None else entry.mtime
 
 
-def _summary(entry: Loaded) -> TaskSummary:
+def _activity(run: Run) -> float:
+    """When the run's files last changed: its history file, or its folder (a file added or removed)."""
+    times = []
+    for path in (run.history, run.folder):
+        if path is not None:
+            try:
+                times.append(os.stat(path).st_mtime)
+            except OSError:
+                continue
+    return max(times, default=0.0)
+
+
+def _summary(entry: Loaded, age_s: float, stale_after_s: float) -> TaskSummary:
     row = entry.summary
+    status, raw_status, has_finished = row.live(age_s, stale_after_s)
     return TaskSummary(
         id=entry.run.id,
         task=row.prompt,
-        status=row.status,
-        raw_status=row.raw_status,
+        status=status,
+        raw_status=raw_status,
         is_success=row.is_success,
         created_at=row.created_at,
-        finished_at=row.finished_at,
+        finished_at=row.finished_at if has_finished else None,
         output=row.output,
         step_count=row.step_count,
     )
 
 
-def _notes(parsed: Parsed, run: Run, missing: list[str]) -> list[str]:
-    notes = list(parsed.notes)
-    if missing:
-        note = f"Screenshots missing on disk for steps {_cap_join(missing)}"
-        if run.folder is None:
-            note += (
-                " (a bare history file: keep it in a run folder next to its screenshots/ to have them found)"
-            )
-        notes.append(note + ".")
-    if not parsed.done:
+def _notes(parsed: Parsed, missing_notes: list[str], raw_status: str, age_s: float) -> list[str]:
+    notes = [*parsed.notes, *missing_notes]
+    still = f"{max(0, round(age_s))} s" if age_s < 120 else f"{round(age_s / 60)} min"
+    if raw_status == "running":
+        notes.append(
+            f"The run has not reached `done` yet and its files changed {still} ago: it counts as running."
+        )
+    elif raw_status == "interrupted":
+        notes.append(
+            f"The run never reached `done` and its files have not changed for {still}: it was interrupted "
+            "(Ctrl+C or an exception) or saved before it ended."
+        )
+    elif not parsed.done:
         notes.append("The run never reached `done` (interrupted, out of steps, or still running).")
     return notes
 
 
-def _find_screenshot(root: Path, run: Run, ref: str, number: int) -> str | None:
-    """The screenshot's path relative to root: the recorded path, else screenshots/<name>."""
+def _find_screenshot(root: Path, run: Run, ref: str, number: int, temp_roots: list[Path]) -> str | None:
+    """Where a step's screenshot is: relative to root (the recorded path, else the run folder's
+    screenshots/<name>), else the absolute path in the agent's temp folder, when that may be served."""
     try:
         recorded = Path(ref)
         if recorded.is_absolute():
@@ -276,14 +377,14 @@ def _find_screenshot(root: Path, run: Run, ref: str, number: int) -> str | None:
                 return resolved.relative_to(root).as_posix()
     except (OSError, ValueError):
         pass
-    if run.folder is None:
-        return None
-    names = [n for n in (_basename(ref), f"step_{number}.png") if n]
-    for name in dict.fromkeys(names):
-        resolved = resolved_inside(run.folder / "screenshots" / name, root)
-        if resolved is not None and resolved.is_file():
-            return f"{run.id}/screenshots/{name}"
-    return None
+    if run.folder is not None:
+        names = [n for n in (_basename(ref), f"step_{number}.png") if n]
+        for name in dict.fromkeys(names):
+            resolved = resolved_inside(run.folder / "screenshots" / name, root)
+            if resolved is not None and resolved.is_file():
+                return f"{run.id}/screenshots/{name}"
+    found = find_agent_screenshot(ref, temp_roots)
+    return str(found) if found is not None else None
 
 
 def _basename(raw: str) -> str | None:
