@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,14 @@ def points_outside(path: Path, root: Path) -> bool:
         return True
 
 
+def _plain_file(path: Path) -> bool:
+    """A regular file that is not a symbolic link (one lstat)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 class RunsFolder:
     """The runs folder: locating one run, or scanning all of them, parsed through one cache."""
 
@@ -114,9 +123,18 @@ class RunsFolder:
                 return Run(id=run_id, folder=None, history=bare)
         return None
 
-    def history_in_folder(self, root: Path, run_id: str, folder: Path) -> Run | Broken | None:
-        """Find the history file of a run folder: AgentHistory.json, else a history-shaped *.json."""
+    def history_in_folder(
+        self, root: Path, run_id: str, folder: Path, *, real_folder: bool = False
+    ) -> Run | Broken | None:
+        """Find the history file of a run folder: AgentHistory.json, else a history-shaped *.json.
+
+        `real_folder`: the caller reached `folder` from the root through real folders only (no links).
+        """
         preferred = folder / HISTORY_FILE_NAME
+        if real_folder and _plain_file(preferred):
+            return Run(
+                id=run_id, folder=folder, history=preferred
+            )  # no link anywhere: inside by construction
         if os.path.lexists(preferred):
             if resolved_inside(preferred, root) is None:
                 return Broken(f"{HISTORY_FILE_NAME} is a symbolic link that points outside the runs folder")
@@ -242,7 +260,9 @@ class RunsFolder:
             return []
         folder = Path(entry.path)
         run_id = "/".join((*parents, entry.name))
-        if resolved_inside(folder, root) is None:
+        # The walk starts in the resolved root and never descends through a link, so only a link
+        # itself needs resolving to know it stays inside.
+        if entry.is_symlink() and resolved_inside(folder, root) is None:
             errors.append(
                 f"run '{run_id[:80]}': its folder is a symbolic link that points outside the runs "
                 "folder, so it is not served"
@@ -253,7 +273,7 @@ class RunsFolder:
             if self._has_json(folder):
                 errors.append(f"folder '{run_id[:80]}' skipped: {problem}")
             return []
-        located = self.history_in_folder(root, run_id, folder)
+        located = self.history_in_folder(root, run_id, folder, real_folder=not entry.is_symlink())
         if isinstance(located, Run):
             return [(run_id, located)]
         below: list[tuple[str, Run | Broken]] = []
