@@ -23,9 +23,10 @@ from .logs import configure_logging
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="browser-use-tasks-mcp",
-        description="MCP server to inspect Browser Use agent runs (Cloud API v2, legacy v1, local runs).",
+        description="MCP server to inspect Browser Use agent runs (Cloud API v2, v3, v4, legacy v1, local runs).",
         epilog="Environment: BROWSER_USE_API_KEY, BROWSER_USE_API_VERSION, BROWSER_USE_BASE_URL, "
-        "BROWSER_USE_RUNS_DIR, BROWSER_USE_SCREENSHOT_DIRS, BROWSER_USE_SOURCE, BROWSER_USE_TIMEOUT, BROWSER_USE_CALL_DEADLINE, "
+        "BROWSER_USE_RUNS_DIR, BROWSER_USE_SCREENSHOT_DIRS, BROWSER_USE_SOURCE, BROWSER_USE_TIMEOUT, "
+        "BROWSER_USE_CALL_DEADLINE, "
         "BROWSER_USE_MCP_AUTH_TOKEN, BROWSER_USE_MCP_LOG_LEVEL, BROWSER_USE_MCP_HEADER_TIMEOUT, "
         "BROWSER_USE_MCP_IDLE_TIMEOUT. Flags override them.",
     )
