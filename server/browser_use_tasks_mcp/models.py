@@ -48,11 +48,31 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class Element(_Model):
+    """The page element an action used (local runs record it per action)."""
+
+    tag: str | None = Field(default=None, description="Tag name, e.g. a, button, input.")
+    id: str | None = None
+    name: str | None = None
+    text: str | None = Field(default=None, description="Its accessible name or text.")
+    xpath: str | None = None
+
+
 class Action(_Model):
     """One action the agent took in a step, e.g. `click` with its parameters."""
 
     name: str = Field(description="Action name, e.g. navigate, click, input_text, done.")
     params: dict[str, Any] = Field(default_factory=dict, description="The action's parameters.")
+    element: Element | None = Field(default=None, description="The element it used, when recorded.")
+
+
+class Tab(_Model):
+    """A browser tab open at a step."""
+
+    url: str | None = None
+    title: str | None = None
+    target_id: str | None = Field(default=None, description="browser-use's short tab id.")
+    active: bool = Field(default=False, description="The tab the step's page was in.")
 
 
 class Screenshot(_Model):
@@ -84,6 +104,7 @@ class Step(_Model):
     duration_s: float | None = Field(default=None, description="Step duration in seconds.")
     started_at: datetime | None = None
     screenshot: Screenshot | None = None
+    tabs: list[Tab] = Field(default_factory=list, description="Tabs open at this step (local runs).")
 
 
 class OutputFile(_Model):
@@ -152,6 +173,10 @@ class Task(_Model):
     cookies: CookieSummary | None = None
     user_uploaded_files: list[str] = Field(default_factory=list)
     suggestions: list[dict[str, Any]] = Field(default_factory=list)
+    duration_s: float | None = Field(
+        default=None,
+        description="Run duration as the source computes it (local runs: the sum of step durations).",
+    )
     notes: list[str] = Field(
         default_factory=list, description="Problems met while reading the task (e.g. missing files)."
     )

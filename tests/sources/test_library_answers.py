@@ -40,6 +40,8 @@ async def test_local_source_matches_the_library(run: str) -> None:
     assert [s.url or "" for s in task.steps] == expected["urls"]
     total = sum(s.duration_s or 0.0 for s in task.steps)
     assert total == pytest.approx(expected["total_duration_seconds"], abs=0.05)
+    # The run's own duration is the library's: the sum of step durations, not last end - first start.
+    assert task.duration_s == pytest.approx(expected["total_duration_seconds"], abs=0.05)
     expected_shots = [p is not None for p in expected["screenshot_paths"]]
     assert [s.screenshot is not None for s in task.steps] == expected_shots
     assert [a.name for s in task.steps for a in s.actions] == expected["action_names"]

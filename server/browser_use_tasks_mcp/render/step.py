@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..models import Step, Task
+from ..models import Action, Step, Task
 from ..untrusted import clean_line, code, fence
 from .text import UNTRUSTED_NOTE, call, duration, join, labels, size, when
 
@@ -34,6 +34,7 @@ def render_step(task: Task, step: Step) -> str:
         if text:
             lines += ["", f"## {label}", fence(text, limit=2000)]
     lines += _actions(step)
+    lines += _tabs(step)
     if step.results:
         lines += ["", "## Results", fence("\n".join(step.results), limit=3000)]
     if step.errors:
@@ -45,10 +46,33 @@ def render_step(task: Task, step: Step) -> str:
 def _actions(step: Step) -> list[str]:
     if not step.actions:
         return []
-    rendered = [f"{a.name} {json.dumps(a.params, ensure_ascii=False)}" for a in step.actions[:15]]
+    rendered = [_action_line(a) for a in step.actions[:15]]
     if len(step.actions) > 15:
         rendered.append(f"… {len(step.actions) - 15} more in structured content")
     return ["", f"## Actions ({len(step.actions)})", fence("\n".join(rendered), limit=4000)]
+
+
+def _action_line(action: Action) -> str:
+    line = f"{action.name} {json.dumps(action.params, ensure_ascii=False)}"
+    element = action.element
+    if element is not None:
+        tag = element.tag or "element"
+        ident = f"#{element.id}" if element.id else (f"[name={element.name}]" if element.name else "")
+        text = f" “{element.text[:80]}”" if element.text else ""
+        where = f" at {element.xpath[:160]}" if element.xpath else ""
+        line += f"\n  → <{tag}{ident}>{text}{where}"
+    return line
+
+
+def _tabs(step: Step) -> list[str]:
+    if len(step.tabs) < 2 and not (step.tabs and not step.tabs[0].active):
+        return []  # one tab, the page above: nothing to add
+    rows = [
+        f"- {'**active** ' if tab.active else ''}{code(tab.url, 200)} {code(tab.title, 80) if tab.title else ''}".rstrip()
+        for tab in step.tabs[:10]
+    ]
+    more = [f"- … {len(step.tabs) - 10} more in structured content"] if len(step.tabs) > 10 else []
+    return ["", f"## Tabs ({len(step.tabs)})", *rows, *more]
 
 
 def _neighbours(task: Task, step: Step) -> list[str]:

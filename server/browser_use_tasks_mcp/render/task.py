@@ -14,6 +14,8 @@ from .text import UNTRUSTED_NOTE, call, capped, duration, join, labels, numbers,
 
 
 def _task_duration(task: Task) -> float | None:
+    if task.duration_s is not None:
+        return task.duration_s
     start = task.started_at or task.created_at
     if start and task.finished_at:
         return max(0.0, (task.finished_at - start).total_seconds())

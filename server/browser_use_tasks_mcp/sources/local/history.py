@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ...jsondata import loads
-from ...models import Judgement, Step
+from ...models import Action, Element, Judgement, Step, Tab
 from ..parse import (
     actions_from_entries,
     as_dict,
@@ -250,13 +250,49 @@ def _step(
         memory=as_str(model_output.get("memory")),
         next_goal=as_str(model_output.get("next_goal")),
         thinking=as_str(model_output.get("thinking")),
-        actions=actions_from_entries(model_output.get("action")),
+        actions=_with_elements(
+            actions_from_entries(model_output.get("action")), state.get("interacted_element")
+        ),
         results=[text for r in results if (text := as_text(r.get("extracted_content")))],
         errors=[text for r in results if (text := as_text(r.get("error")))],
         duration_s=end - start if start is not None and end is not None and end >= start else None,
         started_at=_timestamp(start),
+        tabs=_tabs(state.get("tabs"), as_str(state.get("url"))),
     )
     return step, start, end
+
+
+MAX_TABS = 20
+
+
+def _tabs(raw: object, current_url: str | None) -> list[Tab]:
+    """`state.tabs`; the active one is the first whose URL is the step's page."""
+    tabs = [
+        Tab(url=as_str(t.get("url")), title=as_str(t.get("title")), target_id=as_str(t.get("target_id")))
+        for t in as_list(raw)[:MAX_TABS]
+        if isinstance(t, dict)
+    ]
+    active = next((t for t in tabs if current_url and t.url == current_url), None)
+    if active is not None:
+        active.active = True
+    return tabs
+
+
+def _with_elements(actions: list[Action], raw: object) -> list[Action]:
+    """Each action with the element `state.interacted_element` recorded for it (same order), if any."""
+    elements = as_list(raw)
+    for action, element in zip(actions, elements, strict=False):
+        data = as_dict(element)
+        if data:
+            attributes = as_dict(data.get("attributes"))
+            action.element = Element(
+                tag=(as_str(data.get("node_name")) or as_str(data.get("tag_name")) or "").lower() or None,
+                id=as_str(attributes.get("id")),
+                name=as_str(attributes.get("name")),
+                text=as_str(data.get("ax_name")) or as_str(data.get("node_value")) or None,
+                xpath=as_str(data.get("x_path")) or as_str(data.get("xpath")),
+            )
+    return actions
 
 
 def _seconds(value: object) -> float | None:

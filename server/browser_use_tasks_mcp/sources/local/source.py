@@ -190,6 +190,8 @@ class LocalRunsSource(TaskSource):
             finished_at=parsed.finished_at if has_finished else None,
             metadata={"history_file": run.rel_history, "run_folder": run.id if run.folder else None},
             steps=steps,
+            # As the library's total_duration_seconds(): the sum of step durations.
+            duration_s=sum(d for s in steps if (d := s.duration_s) is not None) if steps else None,
             output_files=files.output_files if files else [],
             notes=_notes(parsed, missing_notes, raw_status, age),
         )
