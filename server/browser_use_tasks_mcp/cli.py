@@ -85,8 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         command, settings = load_settings(args)
     except ConfigError as exc:
-        print(f"browser-use-tasks-mcp: configuration error: {exc}", file=sys.stderr)
-        return 2
+        return _config_error(exc)
     secrets = [s.get_secret_value() for s in (settings.api_key, settings.auth_token) if s is not None]
     configure_logging(settings.log_level, secrets)
 
@@ -97,13 +96,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "check":
         from .check import run_check
 
-        if settings.problems():  # the server would start, but check's verdict is: not usable
-            for problem in settings.problems():
-                print(f"browser-use-tasks-mcp: configuration error: {problem}", file=sys.stderr)
-            return 2
+        problems = settings.problems()
+        for problem in problems:  # the server would start, but check's verdict is: not usable
+            print(f"browser-use-tasks-mcp: configuration error: {problem}", file=sys.stderr)
+        return 2 if problems else run_check(settings)
+    return _serve(settings)
 
-        return run_check(settings)
 
+def _config_error(exc: ConfigError) -> int:
+    print(f"browser-use-tasks-mcp: configuration error: {exc}", file=sys.stderr)
+    return 2
+
+
+def _serve(settings: Settings) -> int:
     from .app import build_server
     from .transports import listen_socket, run
 
@@ -116,27 +121,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             sock = listen_socket(settings)
         except ConfigError as exc:
-            print(f"browser-use-tasks-mcp: configuration error: {exc}", file=sys.stderr)
-            return 2
+            return _config_error(exc)
     server = build_server(settings)
     # Everything built so far lives as long as the process: move it out of the collector's
     # sight, so full collections stay short and do not stall a tool call for ~50 ms.
     gc.collect()
     gc.freeze()
     if settings.transport != "stdio":
-        path = "/sse" if settings.transport == "sse" else "/mcp"
-        host = (
-            f"[{settings.host}]"
-            if ":" in settings.host and not settings.host.startswith("[")
-            else settings.host
-        )
-        print(
-            f"browser-use-tasks-mcp {__version__}: serving {settings.transport} at "
-            f"http://{host}:{settings.port}{path} "
-            f"({'auth token required' if settings.auth_token else 'no auth token'}). Ctrl+C stops.",
-            file=sys.stderr,
-            flush=True,
-        )
+        _announce(settings)
     with contextlib.suppress(KeyboardInterrupt):
         run(server, settings, sock)
     return 0
+
+
+def _announce(settings: Settings) -> None:
+    """Where an HTTP transport serves, on stderr (stdout may be a protocol pipe)."""
+    path = "/sse" if settings.transport == "sse" else "/mcp"
+    host = (
+        f"[{settings.host}]" if ":" in settings.host and not settings.host.startswith("[") else settings.host
+    )
+    print(
+        f"browser-use-tasks-mcp {__version__}: serving {settings.transport} at "
+        f"http://{host}:{settings.port}{path} "
+        f"({'auth token required' if settings.auth_token else 'no auth token'}). Ctrl+C stops.",
+        file=sys.stderr,
+        flush=True,
+    )

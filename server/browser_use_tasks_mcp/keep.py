@@ -121,14 +121,25 @@ def keep(
     folder = _fresh_folder(runs_dir, name or _default_name(history, data))
     kept = Kept(folder)
     beside = history.parent
+    agent_folders = _keep_screenshots(data, folder, kept)
+    _keep_gif(gif or beside / GIF_NAME, folder, kept)
+    _keep_conversations(conversation, beside, folder, kept)
+    _keep_videos(video_dir or beside / "video", folder, kept)
+    candidates = (
+        [agent_files] if agent_files else [beside / AGENT_DATA, *(a / AGENT_DATA for a in agent_folders)]
+    )
+    _keep_agent_files(candidates, folder, kept)
+    (folder / HISTORY_NAME).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return kept
 
+
+def _keep_screenshots(data: dict[str, Any], folder: Path, kept: Kept) -> list[Path]:
+    """Copy each recorded screenshot and point the history at the copy; return the agent folders seen."""
     agent_folders: list[Path] = []
     for index, item in enumerate(data["history"]):
         state = item.get("state") if isinstance(item, dict) else None
-        if not isinstance(state, dict):
-            continue
-        ref = state.get("screenshot_path")
-        if not isinstance(ref, str) or not ref:
+        ref = state.get("screenshot_path") if isinstance(state, dict) else None
+        if not isinstance(state, dict) or not isinstance(ref, str) or not ref:
             continue
         source = Path(ref)
         if source.parent.name == "screenshots" and source.parent.parent not in agent_folders:
@@ -141,56 +152,57 @@ def keep(
             kept.copied.append(f"screenshots/{target.name}")
         else:
             kept.missing.append(f"screenshot {ref}")
+    return agent_folders
 
-    gif_source = gif or beside / GIF_NAME
-    if gif_source.is_file():
-        shutil.copyfile(gif_source, folder / GIF_NAME)
+
+def _keep_gif(source: Path, folder: Path, kept: Kept) -> None:
+    if source.is_file():
+        shutil.copyfile(source, folder / GIF_NAME)
         kept.copied.append(GIF_NAME)
     else:
-        kept.missing.append(f"GIF {gif_source}")
+        kept.missing.append(f"GIF {source}")
 
-    conv = conversation or beside / "conversation"
+
+def _keep_conversations(given: Path | None, beside: Path, folder: Path, kept: Kept) -> None:
+    conv = given or beside / "conversation"
     if conv.is_dir():
         _copy_tree(conv, folder / "conversation")
         kept.copied.append("conversation/")
-    elif conversation is not None and conv.parent.is_dir():  # a file prefix, as save_conversation_path takes
-        files = sorted(conv.parent.glob(f"{conv.name}*"))
-        for file in (f for f in files if f.is_file()):
+        return
+    files: list[Path] = []
+    if given is not None and conv.parent.is_dir():  # a file prefix, as save_conversation_path takes
+        files = [f for f in sorted(conv.parent.glob(f"{conv.name}*")) if f.is_file()]
+        for file in files:
             (folder / "conversation").mkdir(exist_ok=True)
             shutil.copyfile(file, folder / "conversation" / file.name)
-        if files:
-            kept.copied.append("conversation/")
-        else:
-            kept.missing.append(f"conversation logs {conv}")
+    if files:
+        kept.copied.append("conversation/")
     else:
         kept.missing.append(f"conversation logs {conv}")
 
-    videos = video_dir or beside / "video"
-    found_videos = (
+
+def _keep_videos(videos: Path, folder: Path, kept: Kept) -> None:
+    found = (
         [p for p in sorted(videos.iterdir()) if p.suffix.lower() in _VIDEO_SUFFIXES and p.is_file()]
         if videos.is_dir()
         else []
     )
-    if found_videos:
-        (folder / "video").mkdir()
-        for video in found_videos:
-            shutil.copyfile(video, folder / "video" / video.name)
-        kept.copied.append("video/")
-    else:
+    if not found:
         kept.missing.append(f"videos in {videos}")
+        return
+    (folder / "video").mkdir()
+    for video in found:
+        shutil.copyfile(video, folder / "video" / video.name)
+    kept.copied.append("video/")
 
-    candidates = (
-        [agent_files] if agent_files else [beside / AGENT_DATA, *(a / AGENT_DATA for a in agent_folders)]
-    )
+
+def _keep_agent_files(candidates: Sequence[Path | None], folder: Path, kept: Kept) -> None:
     data_folder = next((c for c in candidates if c is not None and c.is_dir()), None)
-    if data_folder is not None:
-        _copy_tree(data_folder, folder / AGENT_DATA)
-        kept.copied.append(f"{AGENT_DATA}/")
-    else:
+    if data_folder is None:
         kept.missing.append(f"agent files ({AGENT_DATA}/)")
-
-    (folder / HISTORY_NAME).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    return kept
+        return
+    _copy_tree(data_folder, folder / AGENT_DATA)
+    kept.copied.append(f"{AGENT_DATA}/")
 
 
 def main(argv: Sequence[str]) -> int:
