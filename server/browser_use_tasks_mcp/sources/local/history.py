@@ -118,6 +118,8 @@ class Summary:
     success: bool | None = None
     ended: bool = False
     salvaged: bool = False
+    #: Modification time of the history file this row was read from (its cache identity).
+    mtime: float = 0.0
 
     def live(self, age_s: float, stale_after_s: float) -> tuple[str, str, bool]:
         return live_status(self.done, self.success, self.ended, self.salvaged, age_s, stale_after_s)
@@ -338,12 +340,7 @@ class HistoryCache:
             self.parse_count += 1
             result = self._with_last_complete(key[0], result)
             _put(self._parsed, key, result, self._limits[0])
-            _put(
-                self._summaries,
-                key,
-                result.summary() if isinstance(result, Parsed) else result,
-                self._limits[1],
-            )
+            _put(self._summaries, key, _row(result, key), self._limits[1])
         return result
 
     def _with_last_complete(self, path: str, result: Parsed | Broken) -> Parsed | Broken:
@@ -374,8 +371,12 @@ class HistoryCache:
             cached = _get(self._summaries, key)
         if cached is not None:
             return cached
-        result = self.load(path)
-        return result.summary() if isinstance(result, Parsed) else result
+        return _row(self.load(path), key)
+
+
+def _row(result: Parsed | Broken, key: _Key) -> Summary | Broken:
+    """The listing row of a parse, stamped with the file's modification time from its identity."""
+    return replace(result.summary(), mtime=key[2] / 1e9) if isinstance(result, Parsed) else result
 
 
 def _identity(path: Path) -> _Key | Broken:

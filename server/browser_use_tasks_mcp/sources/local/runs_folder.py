@@ -318,11 +318,7 @@ class RunsFolder:
             if isinstance(result, Broken):
                 errors.append(f"run '{run_id}': {result.reason}")
                 continue
-            try:
-                mtime = located.history.stat().st_mtime
-            except OSError:
-                mtime = 0.0
-            loaded.append(Loaded(located, result, mtime))
+            loaded.append(Loaded(located, result, result.mtime))  # stat once: the row carries it
         return loaded
 
     @staticmethod

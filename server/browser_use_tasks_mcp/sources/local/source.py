@@ -124,7 +124,9 @@ class LocalRunsSource(TaskSource):
         loaded.sort(key=lambda entry: entry.run.id)
         loaded.sort(key=_newest_key, reverse=True)
         now = self._clock()
-        summaries = [_summary(entry, now - _activity(entry.run), self.stale_after_s) for entry in loaded]
+        summaries = [
+            _summary(entry, now - _activity(entry.run, entry.mtime), self.stale_after_s) for entry in loaded
+        ]
         if status:
             summaries = [s for s in summaries if s.status == status]
         total = len(summaries)
@@ -323,10 +325,13 @@ def _newest_key(entry: Loaded) -> float:
     return last if last is not None else entry.mtime
 
 
-def _activity(run: Run) -> float:
-    """When the run's files last changed: its history file, or its folder (a file added or removed)."""
-    times = []
-    for path in (run.history, run.folder):
+def _activity(run: Run, history_mtime: float | None = None) -> float:
+    """When the run's files last changed: its history file, or its folder (a file added or removed).
+
+    A listing already knows the history's modification time (`history_mtime`): only the folder is stat-ed.
+    """
+    times = [] if history_mtime is None else [history_mtime]
+    for path in (run.history if history_mtime is None else None, run.folder):
         if path is not None:
             try:
                 times.append(os.stat(path).st_mtime)
