@@ -14,7 +14,7 @@ from ..config import Settings, is_loopback_host
 from ..errors import MalformedResponseError, NotFoundError
 from ..fetch import SafeFetcher
 from ..http import ApiTransport
-from ..ids import file_not_found, pick_name
+from ..ids import file_not_found, pick_name, validate_uuid
 from ..models import OutputFile, Task
 from .base import Locatable, TaskSource
 
@@ -29,6 +29,10 @@ class CloudSource(TaskSource):
         self._api = transport
         self._fetcher = fetcher
         self.label = f"{self.api_name} at {base_url}"
+
+    def validate_task_id(self, task_id: object) -> str:
+        """Ids of v2 and later are UUIDs: anything else is refused before a request (v1 overrides)."""
+        return validate_uuid(task_id)  # type: ignore[arg-type]
 
     @classmethod
     def auth_headers(cls, key: str) -> dict[str, str]:

@@ -50,6 +50,9 @@ class CloudV1Source(CloudSource):
     # Screenshots sit behind their own endpoint, unmatched to steps; a deprecated GIF endpoint.
     capabilities = Capabilities(screenshots_on_steps=False, own_gif=True)
 
+    def validate_task_id(self, task_id: object) -> str:
+        return validate_id(task_id)  # v1 ids are opaque tokens, not always UUIDs
+
     @classmethod
     def auth_headers(cls, key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"}

@@ -63,9 +63,6 @@ class CloudV2Source(CloudSource):
     generation = "v2"
     capabilities = Capabilities(execution_log=True)
 
-    def validate_task_id(self, task_id: object) -> str:
-        return validate_uuid(task_id)  # type: ignore[arg-type]
-
     # -- tasks -------------------------------------------------------------------------
 
     async def get_task(self, task_id: str) -> Task:

@@ -201,9 +201,6 @@ class CloudV3Source(CloudSource):
     generation = "v3"
     capabilities = Capabilities(max_link_ttl_s=LINK_TTL_S)
 
-    def validate_task_id(self, task_id: object) -> str:
-        return validate_uuid(task_id)  # type: ignore[arg-type]
-
     def task_not_found(self, task_id: str) -> str:
         return (
             f"Session {task_id} was not found in Browser Use Cloud (v3). "

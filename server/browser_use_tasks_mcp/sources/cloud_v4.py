@@ -130,9 +130,6 @@ class CloudV4Source(CloudSource):
         #: (page size, page) -> the cursor that starts it, so page N does not walk N-1 pages again.
         self._cursors: dict[tuple[int, int], str] = {}
 
-    def validate_task_id(self, task_id: object) -> str:
-        return validate_uuid(task_id)  # type: ignore[arg-type]
-
     def task_not_found(self, task_id: str) -> str:
         return f"Run {task_id} was not found in Browser Use Cloud (v4). Call list_tasks to see your run ids."
 
