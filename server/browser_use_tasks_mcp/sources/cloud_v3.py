@@ -28,6 +28,7 @@ from ..models import (
     TaskPage,
     TaskSummary,
     is_terminal,
+    normalize_status,
 )
 from .base import Capabilities
 from .cloud import CloudSource
@@ -77,7 +78,7 @@ def status_from_v3(raw: str | None, *, has_result: bool) -> str:
             return "finished" if has_result else "stopped"
         case "timed_out" | "error":
             return "failed"
-    return raw or "unknown"
+    return normalize_status(raw)  # undocumented: kept only when it is a plain word
 
 
 def summary_of(value: Any) -> str | None:

@@ -26,6 +26,7 @@ from ..models import (
     TaskStatusInfo,
     TaskSummary,
     is_terminal,
+    normalize_status,
 )
 from .base import Capabilities
 from .cloud import CloudSource
@@ -69,9 +70,8 @@ _SHOWN = {"url", "goal", "next_goal", "summary", "actions", "step", *_IMAGE_KEYS
 
 
 def status_from_v4(raw: str | None) -> str:
-    if not raw:
-        return "unknown"
-    return _STATUS.get(raw, raw)
+    """v4's status in the common vocabulary; an undocumented one kept only when it is a plain word."""
+    return _STATUS.get(raw or "") or normalize_status(raw)
 
 
 def _image_url(data: dict[str, Any]) -> str | None:
@@ -168,8 +168,8 @@ class CloudV4Source(CloudSource):
             await self._api.get_json(f"/runs/{task_id}/status", not_found=self.task_not_found(task_id)),
             "run status",
         )
-        raw = as_str(body.get("status"))
-        if not raw:
+        raw = body.get("status")
+        if not isinstance(raw, str) or not raw.strip():
             raise MalformedResponseError(f"The {API_NAME} sent a run status of an unexpected shape.")
         return TaskStatusInfo(id=task_id, status=status_from_v4(raw), raw_status=raw)
 
