@@ -13,6 +13,7 @@ from .config import Settings
 from .errors import TasksError
 from .logs import RedactingFilter
 from .sources import UnconfiguredSource, make_source
+from .sources.cloud_auto import AutoCloudSource
 from .sources.local import LocalRunsSource
 
 
@@ -44,6 +45,11 @@ async def _check(settings: Settings) -> int:
     async with httpx2.AsyncClient(timeout=timeout, limits=HTTP_LIMITS) as client:
         source = make_source(settings, client)
         print(f"Serving: {source.label}", file=out)
+        if isinstance(source, AutoCloudSource):
+            try:
+                return await _check_generations(source, settings, out)
+            finally:
+                await source.aclose()
         if isinstance(source, UnconfiguredSource):
             print(
                 "FAIL: no API key. Set BROWSER_USE_API_KEY, or BROWSER_USE_RUNS_DIR for local runs.", file=out
@@ -85,6 +91,39 @@ async def _check(settings: Settings) -> int:
             problems += 1 if settings.effective_source == "local" else 0
     print(
         "All checks passed." if not problems else f"{problems} warning(s); the server will still run.",
+        file=out,
+    )
+    return 0
+
+
+async def _check_generations(source: AutoCloudSource, settings: Settings, out: RedactingOutput) -> int:
+    """`auto`: per generation, whether the key is accepted and how many tasks it sees; fails only when
+    no generation can be read."""
+    readable = 0
+    for member in source.members:
+        try:
+            with anyio.fail_after(settings.call_deadline_s):
+                page = await member.list_tasks(status=None, page=1, page_size=5)
+        except TasksError as exc:
+            print(f"{member.generation}: not readable: {exc.title}: {exc.message}", file=out)
+            continue
+        except TimeoutError:
+            print(f"{member.generation}: no answer within {settings.call_deadline_s:.0f}s.", file=out)
+            continue
+        readable += 1
+        seen = (
+            f"{page.total_items} tasks"
+            if page.total_items is not None
+            else f"more than {len(page.items)} tasks"
+        )
+        print(f"{member.generation}: key accepted, {seen}.", file=out)
+    if not readable:
+        print("FAIL: no Cloud generation could be read with this key.", file=out)
+        return 1
+    print(
+        "All checks passed."
+        if readable == len(source.members)
+        else "Some generations are skipped; the server will still run.",
         file=out,
     )
     return 0

@@ -50,10 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs-dir", type=Path, help="folder of local browser-use runs")
     parser.add_argument(
         "--api-version",
-        choices=["v1", "v2", "v3", "v4"],
-        help="Browser Use Cloud API version (default v2, or the one the base URL ends with)",
+        choices=["auto", "v1", "v2", "v3", "v4"],
+        help="Browser Use Cloud API generation (default auto: v4, v3 and v2 with one key; "
+        "or the one the base URL ends with)",
     )
-    parser.add_argument("--base-url", help="Browser Use Cloud API base URL")
+    parser.add_argument(
+        "--base-url", help="Browser Use Cloud API root (default https://api.browser-use.com), or .../api/vN"
+    )
     parser.add_argument("--auth-token", help="bearer token required by the HTTP transports")
     return parser
 

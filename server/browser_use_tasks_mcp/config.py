@@ -20,14 +20,12 @@ Transport = Literal["stdio", "sse", "streamable-http"]
 SourceChoice = Literal["auto", "cloud", "local"]
 ApiVersion = Literal["v1", "v2", "v3", "v4"]
 API_VERSIONS: tuple[ApiVersion, ...] = ("v1", "v2", "v3", "v4")
+#: `auto` reads v4, v3 and v2 with the one key; a version pins one generation.
+ApiChoice = Literal["auto", "v1", "v2", "v3", "v4"]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-DEFAULT_BASE_URLS: dict[ApiVersion, str] = {
-    "v2": "https://api.browser-use.com/api/v2",
-    "v1": "https://api.browser-use.com/api/v1",
-    "v3": "https://api.browser-use.com/api/v3",
-    "v4": "https://api.browser-use.com/api/v4",
-}
+#: The API root; each generation lives under `/api/vN` of it.
+DEFAULT_API_ROOT = "https://api.browser-use.com"
 
 
 class ConfigError(ValueError):
@@ -49,7 +47,7 @@ def is_loopback_host(host: str | None) -> bool:
 class Settings:
     source: SourceChoice = "auto"
     api_key: SecretStr | None = None
-    api_version: ApiVersion | None = None  # None: derived from the base URL, else v2
+    api_version: ApiChoice | None = None  # None: pinned by a base URL ending in /api/vN, else auto
     base_url: str | None = None
     runs_dir: Path | None = None
     # Folders besides the system temp folder where browser-use's agent folders (and their
@@ -73,15 +71,33 @@ class Settings:
     http_max_connections: int = 1000
 
     @property
-    def effective_api_version(self) -> ApiVersion:
-        if self.api_version:
+    def effective_api_version(self) -> ApiChoice:
+        """An explicit version wins; else a base URL ending in `/api/vN` pins vN; else `auto`."""
+        if self.api_version and self.api_version != "auto":
             return self.api_version
+        pinned = self._url_version()
+        return "auto" if pinned is None or self.api_version == "auto" else pinned
+
+    def _url_version(self) -> ApiVersion | None:
         base = (self.base_url or "").rstrip("/")
-        return next((v for v in API_VERSIONS if base.endswith(f"/api/{v}")), "v2")
+        return next((v for v in API_VERSIONS if base.endswith(f"/api/{v}")), None)
+
+    @property
+    def api_root(self) -> str:
+        """The base URL without its `/api/vN`, or the default root."""
+        base = (self.base_url or DEFAULT_API_ROOT).rstrip("/")
+        pinned = self._url_version()
+        return base[: -len(f"/api/{pinned}")] if pinned else base
+
+    def base_url_for(self, version: ApiVersion) -> str:
+        """Where one generation lives: the configured URL when it names that generation, else the root's."""
+        base = (self.base_url or "").rstrip("/")
+        return base if self._url_version() == version else f"{self.api_root}/api/{version}"
 
     @property
     def effective_base_url(self) -> str:
-        return (self.base_url or DEFAULT_BASE_URLS[self.effective_api_version]).rstrip("/")
+        version = self.effective_api_version
+        return self.api_root if version == "auto" else self.base_url_for(version)
 
     @property
     def effective_source(self) -> Literal["cloud", "local"]:
@@ -98,9 +114,7 @@ class Settings:
         if self.base_url is not None:
             parts = urlsplit(self.base_url)
             if parts.scheme not in ("https", "http") or not parts.hostname:
-                raise ConfigError(
-                    f"BROWSER_USE_BASE_URL must be an https URL such as {DEFAULT_BASE_URLS['v2']}."
-                )
+                raise ConfigError(f"BROWSER_USE_BASE_URL must be an https URL such as {DEFAULT_API_ROOT}.")
             if parts.scheme == "http" and not is_loopback_host(parts.hostname):
                 raise ConfigError(
                     "BROWSER_USE_BASE_URL uses plain http to a non-loopback host; the API key would travel "
@@ -110,8 +124,8 @@ class Settings:
                 raise ConfigError(
                     "BROWSER_USE_BASE_URL must not contain credentials; use BROWSER_USE_API_KEY."
                 )
-        if self.api_version is not None and self.api_version not in API_VERSIONS:
-            raise ConfigError("BROWSER_USE_API_VERSION must be v1, v2, v3 or v4.")
+        if self.api_version is not None and self.api_version not in ("auto", *API_VERSIONS):
+            raise ConfigError("BROWSER_USE_API_VERSION must be auto, v1, v2, v3 or v4.")
         timeouts = (self.request_timeout_s, self.call_deadline_s, self.http_header_timeout_s)
         if not all(math.isfinite(t) and t > 0 for t in timeouts) or self.http_idle_timeout_s <= 0:
             raise ConfigError("Timeouts must be positive numbers of seconds.")

@@ -55,7 +55,7 @@ async def output_file(service: TaskService, task_id: object, file: object) -> Fi
 async def log_text(service: TaskService, task_id: object) -> tuple[str, bool]:
     """The execution log's tail as text, and whether it was cut."""
     task = await service.get_task(task_id)
-    item = await service.source.get_log(task) if service.capabilities.execution_log else None
+    item = await service.source.get_log(task) if service.capabilities_for(task).execution_log else None
     if item is None:
         raise NotAvailableError(f"This source keeps no execution log for tasks ({service.source.label}).")
     data = await service.read(item, max_bytes=MAX_LOG_BYTES, task_id=task.id)

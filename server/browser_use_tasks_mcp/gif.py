@@ -56,7 +56,7 @@ async def key_frames(
 
 async def _build(service: TaskService, task: Task) -> tuple[GifResult, bytes]:
     notes: list[str] = []
-    if service.capabilities.own_gif:
+    if service.capabilities_for(task).own_gif:
         own = await _source_gif(service, task, notes)
         if own is not None:
             return own

@@ -48,13 +48,13 @@ def validate_id(value: object, *, what: str = "task_id") -> str:
 
 
 def validate_uuid(value: str, *, what: str = "task_id") -> str:
-    """Cloud API v2 ids are UUIDs; refuse anything else before asking the API."""
+    """Cloud ids of v2 and later are UUIDs; refuse anything else before asking the API."""
     text = validate_id(value, what=what)
     try:
         return str(uuid.UUID(text))
     except ValueError:
         raise InvalidInputError(
-            f"`{what}` {_describe(text)} is not a Browser Use Cloud v2 task id (a UUID such as "
+            f"`{what}` {_describe(text)} is not a Browser Use Cloud task id (a UUID such as "
             "'3fa85f64-5717-4562-b3fc-2c963f66afa6'). Call `list_tasks` to find one."
         ) from None
 

@@ -228,6 +228,10 @@ class TaskSummary(_Model):
     finished_at: datetime | None = None
     output: str | None = None
     step_count: int | None = None
+    source: SourceKind | None = Field(
+        default=None,
+        description="Where the task lives (cloud-v4, cloud-v3, cloud-v2) when the server reads several.",
+    )
 
 
 class TaskPage(_Model):

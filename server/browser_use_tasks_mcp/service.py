@@ -42,7 +42,7 @@ from .models import (
     TaskStatusInfo,
     TaskSummary,
 )
-from .sources.base import Locatable, TaskSource
+from .sources.base import Capabilities, Locatable, TaskSource
 from .untrusted import clean_line
 
 T = TypeVar("T")
@@ -80,6 +80,7 @@ class TaskService:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
+        #: What the source has in general; `capabilities_for(task)` says what a task's backend has.
         self.capabilities = source.capabilities
         self._tasks: ByteLRU[Task] = ByteLRU(task_cache_bytes, clock=clock)
         self._bytes: ByteLRU[bytes] = ByteLRU(media_cache_bytes // 2, clock=clock)
@@ -111,15 +112,19 @@ class TaskService:
 
     def task_ttl(self, task: Task) -> float | None:
         """How long a read of this task may be served again."""
-        if not task.terminal or self.capabilities.live_listing:
+        capabilities = self.source.capabilities_for(task)
+        if not task.terminal or capabilities.live_listing:
             return RUNNING_TASK_TTL_S  # a live source keeps its own cache, by file identity
         urls = [s.screenshot.url for s in task.steps if s.screenshot and s.screenshot.url]
         known = [e for e in (link_ttl(u) for u in urls) if e is not None]
-        longest = self.capabilities.max_link_ttl_s
+        longest = capabilities.max_link_ttl_s
         if urls and longest is not None:
             # Links that do not say when they expire still die within the source's documented lifetime.
             known.append(longest)
         return min([*known, DEFAULT_LINK_TTL_S * 6]) - 30 if known else DEFAULT_LINK_TTL_S * 6
+
+    def capabilities_for(self, task: Task) -> Capabilities:
+        return self.source.capabilities_for(task)
 
     def forget(self, task_id: str) -> None:
         """Drop a cached task, e.g. after one of its links turned out to have expired."""

@@ -131,7 +131,7 @@ def _lookup_task(request: Request) -> SeedTask | Response:
     if errors or task_id is None:
         return response_422(errors)
     task = _emulator(request).seed.tasks.get(task_id)
-    if task is None or not task.v2_status:
+    if task is None or not task.v2_status or not _emulator(request).serves("v2", task_id):
         return JSONResponse(TASK_NOT_FOUND, status_code=404)
     return task
 
@@ -149,7 +149,7 @@ async def list_tasks(request: Request) -> Response:
     before = parse_datetime(q.get("before"), ["query", "before"], errors)
     if errors:
         return response_422(errors)
-    tasks = _emulator(request).seed.v2_tasks()
+    tasks = [t for t in _emulator(request).seed.v2_tasks() if _emulator(request).serves("v2", t.id)]
     if session_id:
         tasks = [t for t in tasks if t.session_id == session_id]
     if status:

@@ -153,7 +153,7 @@ def _lookup(request: Request) -> SeedV3Session | Response:
     if errors or session_id is None:
         return response_422(errors)
     session = _emulator(request).seed.v3_sessions.get(session_id)
-    if session is None:
+    if session is None or not _emulator(request).serves("v3", session_id):
         return JSONResponse(SESSION_NOT_FOUND, status_code=404)
     return session
 
@@ -167,7 +167,7 @@ async def list_sessions(request: Request) -> Response:
     size = parse_int(q.get("page_size"), ["query", "page_size"], errors, default=20, ge=1, le=100)
     if errors:
         return response_422(errors)
-    sessions = _emulator(request).seed.v3_list()
+    sessions = [s for s in _emulator(request).seed.v3_list() if _emulator(request).serves("v3", s.id)]
     start = (page - 1) * size
     return JSONResponse(
         {

@@ -59,7 +59,9 @@ def _lookup(request: Request) -> SeedV4Run | Response:
     if errors or run_id is None:
         return response_422(errors)
     run = _emulator(request).seed.v4_runs.get(run_id)
-    return JSONResponse(RUN_NOT_FOUND, status_code=404) if run is None else run
+    if run is None or not _emulator(request).serves("v4", run_id):
+        return JSONResponse(RUN_NOT_FOUND, status_code=404)
+    return run
 
 
 async def list_runs(request: Request) -> Response:
@@ -72,7 +74,7 @@ async def list_runs(request: Request) -> Response:
     cursor = q.get("cursor")
     if errors:
         return response_422(errors)
-    runs = _emulator(request).seed.v4_list()
+    runs = [r for r in _emulator(request).seed.v4_list() if _emulator(request).serves("v4", r.id)]
     if session_id:
         runs = [r for r in runs if _emulator(request).seed.tasks[r.id].session_id == session_id]
     start = 0

@@ -760,7 +760,7 @@ def _step_times(task: SeedTask) -> list[datetime]:
     return times
 
 
-def _step_error(task: SeedTask, index: int) -> str | None:
+def step_error(task: SeedTask, index: int) -> str | None:
     """The next step's failed evaluation of this one, as the step's error."""
     if index + 1 < len(task.steps):
         evaluation = task.steps[index + 1].evaluation_previous_goal
@@ -797,7 +797,7 @@ def v3_messages(session: SeedV3Session, task: SeedTask) -> list[Entry]:
             entries.append(Entry("completion", at, task.output or "", "Task completed", step=step))
             continue
         entries.append(Entry("browser_action", at, json.dumps(actions), step.next_goal, step=step))
-        error = _step_error(task, index)
+        error = step_error(task, index)
         if error:
             entries.append(Entry("browser_action_error", at, error, "Action failed"))
         elif index + 1 < len(task.steps):
@@ -823,7 +823,7 @@ def v4_events(run: SeedV4Run, task: SeedTask) -> list[Entry]:
             "goal": step.next_goal,
             "actions": [json.loads(a) for a in step.actions],
         }
-        error = _step_error(task, index)
+        error = step_error(task, index)
         if error:
             data["error"] = error
         entries.append(Entry("agent.step", at, data, step=step if run.screenshots else None))

@@ -51,6 +51,9 @@ class Emulator:
         # Fresh presigned URLs are dated when the emulator was created, so they are stable
         # for the emulator's lifetime (the expired screenshot carries its own old date).
         self.issued_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        #: Task id -> the one generation ("v2", "v3", "v4") that serves it, as a real account's ids
+        #: each live in one generation; an id not named here is served by every generation that has it.
+        self.owners: dict[str, str] = {}
         self.app = create_app(self)
         self.base_url: str | None = None
         self._server: uvicorn.Server | None = None
@@ -98,10 +101,15 @@ class Emulator:
 
     # ---- state -------------------------------------------------------------------------
 
+    def serves(self, generation: str, task_id: str) -> bool:
+        owner = self.owners.get(task_id)
+        return owner is None or owner == generation
+
     def reset(self) -> None:
-        """Remove all faults and forget all recorded requests."""
+        """Remove all faults, forget all recorded requests, and serve every id in every generation again."""
         self.faults.clear()
         self.log.clear()
+        self.owners.clear()
 
     def requests(self, path_prefix: str | None = None, method: str | None = None) -> list[RequestRecord]:
         return self.log.records(path_prefix, method)

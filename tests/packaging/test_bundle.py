@@ -108,7 +108,7 @@ def test_manifest_env_maps_user_config_onto_variables_the_server_reads() -> None
     assert env["BROWSER_USE_RUNS_DIR"] == "${user_config.runs_dir}"
     key = user_config["api_key"]
     assert key["sensitive"] is True and key["required"] is False and "empty" in key["description"].lower()
-    assert user_config["api_version"]["default"] == "v2"
+    assert user_config["api_version"]["default"] == "auto"
     assert user_config["runs_dir"]["type"] == "directory"
     for name, option in user_config.items():
         # The host substitutes only values it has (a default or the user's): an optional entry
@@ -119,7 +119,7 @@ def test_manifest_env_maps_user_config_onto_variables_the_server_reads() -> None
 def test_empty_and_default_user_config_values_are_accepted_by_the_server() -> None:
     from browser_use_tasks_mcp.config import settings_from_env
 
-    for version in ("", "v2", "v1"):
+    for version in ("", "auto", "v2", "v1"):
         settings = settings_from_env(
             {
                 "BROWSER_USE_API_KEY": "",

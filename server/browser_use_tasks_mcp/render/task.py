@@ -248,8 +248,10 @@ def render_task_page(page: TaskPage, status: str | None) -> str:
     for item in page.items:
         success = "" if item.is_success is None else (" ✓" if item.is_success else " ✗")
         steps = f" · {item.step_count} steps" if item.step_count is not None else ""
+        where = f" · {item.source.removeprefix('cloud-')}" if item.source else ""
         lines.append(
-            f"- `{item.id}` **{item.status}**{success} · {when(item.created_at)}{steps} — {inline(item.task, 100)}"
+            f"- `{item.id}` **{item.status}**{success}{where} · {when(item.created_at)}{steps}"
+            f" — {inline(item.task, 100)}"
         )
     if page.has_more:
         args: dict[str, object] = {"page": page.page + 1, "page_size": page.page_size}

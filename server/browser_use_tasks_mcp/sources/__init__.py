@@ -13,6 +13,7 @@ import httpx2
 
 from ..config import Settings
 from .base import TaskSource
+from .cloud_auto import AutoCloudSource
 from .cloud_v1 import CloudV1Source
 from .cloud_v2 import CloudV2Source
 from .cloud_v3 import CloudV3Source
@@ -43,7 +44,7 @@ def _local(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
 @dataclass(frozen=True)
 class SourceRow:
     name: str
-    #: The Cloud API generation (`BROWSER_USE_API_VERSION`) this row serves; None for local runs.
+    #: The Cloud API choice (`BROWSER_USE_API_VERSION`) this row serves; None for local runs.
     api_version: str | None
     open: Callable[[Settings, httpx2.AsyncClient], TaskSource]
 
@@ -54,6 +55,7 @@ SOURCES: tuple[SourceRow, ...] = (
     SourceRow("cloud-v2", "v2", CloudV2Source.open),
     SourceRow("cloud-v3", "v3", CloudV3Source.open),
     SourceRow("cloud-v4", "v4", CloudV4Source.open),
+    SourceRow("cloud-auto", "auto", AutoCloudSource.open),
 )
 
 

@@ -67,6 +67,10 @@ class TaskSource(ABC):
     #: What a user should know about how this source was chosen (shown with every listing).
     notices: tuple[str, ...] = ()
 
+    def capabilities_for(self, task: Task) -> Capabilities:
+        """What the backend holding this task has; a source over several backends answers per task."""
+        return self.capabilities
+
     def validate_task_id(self, task_id: object) -> str:
         """Refuse an id that cannot be valid for this source, before any I/O."""
         return validate_id(task_id)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-from ..config import Settings, is_loopback_host
+from ..config import ApiVersion, Settings, is_loopback_host
 from ..errors import MalformedResponseError, NotFoundError
 from ..fetch import SafeFetcher
 from ..http import ApiTransport
@@ -22,8 +22,8 @@ from .base import Locatable, TaskSource
 class CloudSource(TaskSource):
     #: The generation's name in messages, e.g. "Browser Use Cloud API v2".
     api_name: ClassVar[str]
-    #: The generation's short name in not-found messages, e.g. "v2".
-    generation: ClassVar[str]
+    #: The generation's short name, e.g. "v2": where it lives under the API root, and in messages.
+    generation: ClassVar[ApiVersion]
 
     def __init__(self, transport: ApiTransport, fetcher: SafeFetcher, *, base_url: str) -> None:
         self._api = transport
@@ -43,7 +43,7 @@ class CloudSource(TaskSource):
     def open(cls, settings: Settings, client: httpx2.AsyncClient) -> CloudSource:
         """The source on the shared pool, with the settings' base URL, key and retry budget."""
         assert settings.api_key is not None
-        base = settings.effective_base_url
+        base = settings.base_url_for(cls.generation)
         parts = urlsplit(base)
         # Plain http is only ever allowed to the configured API host when it is loopback (tests, proxies).
         loopback_http = parts.scheme == "http" and is_loopback_host(parts.hostname)

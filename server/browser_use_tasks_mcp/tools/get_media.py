@@ -35,7 +35,7 @@ async def get_media(task_id: TaskId, ctx: Context[Any, Any]) -> Annotated[CallTo
             source_gif=bundle.gif,
             notes=bundle.notes,
         )
-        text = render.render_media(task, bundle, links_expire=service.capabilities.links_expire)
+        text = render.render_media(task, bundle, links_expire=service.capabilities_for(task).links_expire)
         return result(text, structured)
 
     return await run_tool(ctx, "get_media", work)

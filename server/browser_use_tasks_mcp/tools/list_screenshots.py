@@ -73,7 +73,7 @@ async def list_screenshots(
             without=without,
             attached=[render.image_label(a.step, a.width, a.height, a.size_bytes) for a in attached],
             skipped=[f"step {s.step}: {s.reason}" for s in skipped],
-            links_expire=service.capabilities.links_expire,
+            links_expire=service.capabilities_for(task).links_expire,
         )
         structured = ScreenshotsResult(
             task_id=task.id,
