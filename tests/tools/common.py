@@ -33,11 +33,22 @@ from PIL import Image, ImageChops, ImageStat
 from browser_use_tasks_mcp.app import build_server
 from browser_use_tasks_mcp.config import Settings
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
-from tests.emulator import FAILED_TASK, FINISHED_TASK, Emulator
+from tests.emulator import (
+    CREATED_TASK,
+    EXPIRED_SCREENSHOT_TASK,
+    FAILED_TASK,
+    FILES_TASK,
+    FINISHED_TASK,
+    NO_SCREENSHOTS_TASK,
+    RUNNING_TASK,
+    STOPPED_TASK,
+    UNTRUSTED_CONTENT_TASK,
+    Emulator,
+)
 from tests.helpers import cloud_settings, local_settings
 from tests.snapshot import Normaliser, assert_json_snapshot, assert_snapshot
 
-SOURCES = ("local", "v2", "v1")
+SOURCES = ("local", "v2", "v1", "v3", "v4", "auto")
 SUCCEEDED_RUN = "order-blue-widget"
 FAILED_RUN = "red-gadget-expired-coupon"
 MAX_STEPS_RUN = "trade-login-max-steps"
@@ -92,10 +103,30 @@ def local_source(runs_dir: Path = BUNDLED_RUNS_DIR, **extra: Any) -> Source:
 FAILING_STEP = {"v1": 3, "v2": 3, "v3": 3, "v4": 4}
 
 
+#: Under `auto`, where the emulator keeps each task v3 and v4 replay: one generation each, as on a
+#: real account, so every tool is seen finding its task in each generation. The rest are v2's.
+AUTO_OWNERS = {
+    FAILED_TASK: "v4",
+    CREATED_TASK: "v4",
+    STOPPED_TASK: "v4",
+    EXPIRED_SCREENSHOT_TASK: "v4",
+    FINISHED_TASK: "v3",
+    NO_SCREENSHOTS_TASK: "v3",
+    UNTRUSTED_CONTENT_TASK: "v3",
+    FILES_TASK: "v2",
+    RUNNING_TASK: "v2",
+}
+
+
 def cloud_source(emu: Emulator, version: str, **extra: Any) -> Source:
-    """A Cloud generation on the emulator: `v1`, `v2`, `v3` (sessions) or `v4` (runs)."""
-    url = {"v1": emu.v1_url, "v2": emu.v2_url, "v3": emu.v3_url, "v4": emu.v4_url}[version]
+    """A Cloud generation on the emulator: `v1`, `v2`, `v3` (sessions), `v4` (runs), or `auto`
+    (the emulator's root, v4, v3 and v2 with one key, each named task in one generation)."""
     assert emu.base_url
+    if version == "auto":
+        emu.owners.update(AUTO_OWNERS)
+        url = emu.base_url
+    else:
+        url = {"v1": emu.v1_url, "v2": emu.v2_url, "v3": emu.v3_url, "v4": emu.v4_url}[version]
     return Source(
         name=version,
         settings=cloud_settings(url, version=version, **extra),
@@ -103,7 +134,7 @@ def cloud_source(emu: Emulator, version: str, **extra: Any) -> Source:
         emulator=emu,
         finished=FINISHED_TASK,
         failed=FAILED_TASK,
-        failing_step=FAILING_STEP[version],
+        failing_step=FAILING_STEP[AUTO_OWNERS[FAILED_TASK] if version == "auto" else version],
     )
 
 
@@ -353,9 +384,22 @@ def seeded_screenshots(emu: Emulator, task_id: str) -> dict[int, bytes]:
     }
 
 
+def generation_of(source: Source, task_id: str) -> str:
+    """The Cloud generation that serves `task_id` to this source."""
+    return AUTO_OWNERS.get(task_id, "v2") if source.name == "auto" else source.name
+
+
+def served_step(source: Source, task_id: str, seeded: int) -> int:
+    """The step number a seeded step is served as: v4 runs that started open with a `browser.ready` event."""
+    started = source.emulator is not None and source.emulator.seed.tasks[task_id].started_at is not None
+    return seeded + 1 if generation_of(source, task_id) == "v4" and started else seeded
+
+
 def originals_of(source: Source, task_id: str) -> dict[int, bytes]:
+    """Served step number -> the screenshot the source holds for it."""
     if source.emulator is not None:
-        return seeded_screenshots(source.emulator, task_id)
+        seeded = seeded_screenshots(source.emulator, task_id)
+        return {served_step(source, task_id, number): data for number, data in seeded.items()}
     return local_screenshots(task_id, source.runs_dir or BUNDLED_RUNS_DIR)
 
 

@@ -1,4 +1,4 @@
-"""`get_step` on every source: the bundled runs, Cloud v2 and legacy v1 on the emulator."""
+"""`get_step` on every source: the bundled runs, and Cloud v1 to v4 and `auto` on the emulator."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from PIL import Image
 
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
 from tests.emulator import EXPIRED_SCREENSHOT_TASK, FAILED_TASK, FINISHED_TASK, NO_SCREENSHOTS_TASK, get_seed
+from tests.emulator.seed import step_error
 from tests.helpers import call_error, call_ok, images_of, text_of
 from tests.tools.common import (
     FAILED_RUN,
@@ -20,8 +21,10 @@ from tests.tools.common import (
     SUCCEEDED_RUN,
     Source,
     assert_is_screenshot_of,
+    generation_of,
     image_size,
     originals_of,
+    served_step,
     snapshot_call,
 )
 
@@ -103,9 +106,20 @@ async def test_failing_step_carries_its_error(source: Source) -> None:
         history = json.loads((BUNDLED_RUNS_DIR / FAILED_RUN / "AgentHistory.json").read_text())["history"]
         expected = [r["error"] for r in history[source.failing_step - 1]["result"] if r.get("error")]
     else:
-        seeded = get_seed().tasks[FAILED_TASK].steps
-        judged_by = seeded[source.failing_step]  # the next step judges this one
-        expected = [f"Step {judged_by.number} judged it: {judged_by.evaluation_previous_goal}"]
+        seeded = get_seed().tasks[FAILED_TASK]
+        index = (
+            next(
+                s.number
+                for s in seeded.steps
+                if served_step(source, FAILED_TASK, s.number) == source.failing_step
+            )
+            - 1
+        )
+        judged_by = seeded.steps[index + 1]  # the next step judges this one
+        if generation_of(source, FAILED_TASK) in ("v3", "v4"):
+            expected = [step_error(seeded, index)]  # v3 and v4 carry the error itself
+        else:
+            expected = [f"Step {judged_by.number} judged it: {judged_by.evaluation_previous_goal}"]
     assert step["errors"] == expected
     text = text_of(result)
     assert text.startswith(f"# Step {source.failing_step} of task {source.failed} (with errors)\n")
@@ -127,14 +141,18 @@ async def test_step_fields_match_the_source(source: Source) -> None:
         assert [{a["name"]: a["params"]} for a in step["actions"]] == out["action"]
         assert step["url"] == raw["state"]["url"]
     else:
-        seeded = get_seed().tasks[FINISHED_TASK].steps[1]
-        # Legacy v1 steps carry no memory.
-        assert step["memory"] == (seeded.memory if source.name == "v2" else None)
+        generation = generation_of(source, FINISHED_TASK)
+        number = next(n for n in range(1, 9) if served_step(source, FINISHED_TASK, n) == 2)
+        seeded = get_seed().tasks[FINISHED_TASK].steps[number - 1]
+        # Only v2 keeps the agent's memory; v3 messages and v4 events keep no evaluation either.
+        assert step["memory"] == (seeded.memory if generation == "v2" else None)
         assert step["next_goal"] == seeded.next_goal
-        assert step["evaluation_previous_goal"] == seeded.evaluation_previous_goal
-        assert step["url"] == seeded.url
-        # Legacy v1 steps carry no actions either.
-        expected = [json.loads(a) for a in seeded.actions] if source.name == "v2" else []
+        judged = generation in ("v1", "v2")
+        assert step["evaluation_previous_goal"] == (seeded.evaluation_previous_goal if judged else None)
+        # A v3 message names a URL only when its action navigates.
+        assert step["url"] == (None if generation == "v3" and number > 1 else seeded.url)
+        # Legacy v1 steps carry no actions.
+        expected = [] if generation == "v1" else [json.loads(a) for a in seeded.actions]
         assert [{a["name"]: a["params"]} for a in step["actions"]] == expected
 
 
@@ -142,7 +160,8 @@ async def test_unknown_step_lists_the_range(source: Source) -> None:
     async with source.client() as client:
         message = await call_error(client, TOOL, {"task_id": source.failed, "step": 99})
         await call_ok(client, TOOL, {"task_id": source.failed, "step": 1})
-    count = 7 if source.name == "local" else 6
+    # v4 adds the browser.ready and run.failed events to the six steps.
+    count = {"local": 7, "v4": 8}.get(generation_of(source, FAILED_TASK), 6)
     assert "has no step 99" in message and f"1 to {count}" in message
 
 
