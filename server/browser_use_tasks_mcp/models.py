@@ -158,6 +158,10 @@ class Task(_Model):
     is_success: bool | None = Field(default=None, description="The agent's own verdict on success.")
     judgement: Judgement | None = None
     output: str | None = Field(default=None, description="The final answer of the agent.")
+    last_action_result: str | None = Field(
+        default=None,
+        description="Only when the run never called done: what its last action returned (not a final answer).",
+    )
     cost_usd: str | None = None
     llm: str | None = None
     browser_use_version: str | None = None

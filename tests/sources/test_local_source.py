@@ -136,8 +136,10 @@ async def test_sample_run_final_answer_matches_browser_use(sample_task: Task) ->
 
 @pytest.mark.anyio
 async def test_sample_run_errors_only_at_step_3(sample_task: Task) -> None:
-    # errors(): None for every step except step 3.
-    assert [s.errors for s in sample_task.steps] == [[], [], [STEP3_ERROR], [], [], [], []]
+    # errors(): None for every step except step 3, which step 4 also judged failed.
+    judged = f"Step 4 judged it: {sample_task.steps[3].evaluation_previous_goal}"
+    assert judged.startswith("Step 4 judged it: Failed - ")
+    assert [s.errors for s in sample_task.steps] == [[], [], [STEP3_ERROR, judged], [], [], [], []]
 
 
 @pytest.mark.anyio

@@ -51,3 +51,66 @@ async def test_tabs_are_listed_with_the_active_one_marked(tmp_path: Path) -> Non
     assert [(t["target_id"], t["active"]) for t in tabs] == [("A1B2", False), ("C3D4", True)]
     text = text_of(result)
     assert "## Tabs (2)" in text and "**active** `" + state["url"] in text
+
+
+@pytest.mark.parametrize(
+    ("run", "failing"),
+    [
+        ("red-gadget-expired-coupon", [3, 4, 5]),
+        ("order-blue-widget", [3]),
+        ("trade-login-max-steps", [2, 3, 5, 6]),
+    ],
+)
+async def test_one_failing_step_rule_an_error_or_the_next_steps_failed_verdict(
+    run: str, failing: list[int]
+) -> None:
+    """As on the Cloud: a step fails when its action reported an error or the next step judged it failed."""
+    history = raw_history(run)
+    expected = [
+        index + 1
+        for index, item in enumerate(history)
+        if any(r.get("error") for r in item["result"])
+        or (
+            index + 1 < len(history)
+            and (history[index + 1]["model_output"] or {})
+            .get("evaluation_previous_goal", "")
+            .startswith("Failed")
+        )
+    ]
+    assert expected == failing  # the recorded runs say so; the server must agree
+    async with client_for(local_settings()) as client:
+        task = await call_ok(client, "get_task", {"task_id": run})
+        prompt = await client.get_prompt("debug_task", {"task_id": run})
+    assert task.structured_content["failing_steps"] == failing  # type: ignore[index]
+    # get_task and debug_task lead with the first failing step, the likely cause.
+    assert f'get_step(task_id="{run}", step={failing[0]})' in text_of(task)
+    # The prompt's step details centre on it: the step before, it, the step after.
+    headings = [m.content.text.split("\n", 1)[0] for m in prompt.messages if hasattr(m.content, "text")]
+    shown = [h for h in headings if h.startswith("# Step ")]
+    assert f"# Step {failing[0]} of task {run} (with errors)" in shown
+    assert shown[0].startswith(f"# Step {max(1, failing[0] - 1)} of task")
+
+
+async def test_a_run_without_done_shows_what_its_last_action_returned_labelled_as_such(
+    tmp_path: Path,
+) -> None:
+    run = "red-gadget-expired-coupon"
+    shutil.copytree(BUNDLED_RUNS_DIR / run, tmp_path / run)
+    path = tmp_path / run / "AgentHistory.json"
+    data = json.loads(path.read_text())
+    data["history"] = data["history"][:-1]  # the run stopped before its `done` step
+    last = data["history"][-1]["result"][-1]
+    last["extracted_content"] = "Navigated back to the checkout page"
+    last.pop("is_done", None)
+    path.write_text(json.dumps(data))
+    async with client_for(local_settings(tmp_path)) as client:
+        result = await call_ok(client, "get_task", {"task_id": run})
+    task = result.structured_content["task"]  # type: ignore[index]
+    assert task["output"] is None
+    assert task["last_action_result"] == "Navigated back to the checkout page"
+    text = text_of(result)
+    assert "## Final output\n_None: the run never called `done`._" in text
+    assert "## What the last action returned (not a final answer)\n```untrusted\nNavigated back" in text
+    async with client_for(local_settings()) as client:
+        finished = await call_ok(client, "get_task", {"task_id": "order-blue-widget"})
+    assert finished.structured_content["task"]["last_action_result"] is None  # type: ignore[index]

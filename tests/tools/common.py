@@ -94,7 +94,7 @@ def local_source(runs_dir: Path = BUNDLED_RUNS_DIR, **extra: Any) -> Source:
         runs_dir=runs_dir,
         finished=SUCCEEDED_RUN,
         failed=FAILED_RUN,
-        failing_step=5,
+        failing_step=3,  # step 4 judged its coupon refused
     )
 
 

@@ -105,6 +105,9 @@ async def test_failing_step_carries_its_error(source: Source) -> None:
     if source.name == "local":
         history = json.loads((BUNDLED_RUNS_DIR / FAILED_RUN / "AgentHistory.json").read_text())["history"]
         expected = [r["error"] for r in history[source.failing_step - 1]["result"] if r.get("error")]
+        verdict = history[source.failing_step]["model_output"]["evaluation_previous_goal"]
+        if verdict.startswith("Failed"):  # the next step's own verdict on this one
+            expected.append(f"Step {source.failing_step + 1} judged it: {verdict}")
     else:
         seeded = get_seed().tasks[FAILED_TASK]
         index = (

@@ -81,7 +81,18 @@ def history_facts(run: str) -> dict[str, Any]:
     last = history[-1]["result"][-1]
     return {
         "step_count": len(history),
-        "failing_steps": [n for n, h in enumerate(history, 1) if any(r.get("error") for r in h["result"])],
+        # Failing: an action reported an error, or the next step's evaluation judged the step failed.
+        "failing_steps": [
+            n
+            for n, h in enumerate(history, 1)
+            if any(r.get("error") for r in h["result"])
+            or (
+                n < len(history)
+                and (history[n]["model_output"] or {})
+                .get("evaluation_previous_goal", "")
+                .startswith("Failed")
+            )
+        ],
         "done": bool(last.get("is_done")),
         "success": last.get("success") if last.get("is_done") else None,
         "output": last.get("extracted_content") if last.get("is_done") else None,

@@ -68,6 +68,9 @@ async def test_local_step_log_has_every_step_and_its_errors(
     assert text.count("\n## Step ") == len(history)
     for number, item in enumerate(history, 1):
         errors = [r["error"] for r in item["result"] if r.get("error")]
+        after = history[number]["model_output"] if number < len(history) else None
+        if after and after["evaluation_previous_goal"].startswith("Failed"):  # judged failed by the next step
+            errors.append(f"Step {number + 1} judged it: {after['evaluation_previous_goal']}")
         heading = f"\n## Step {number}{' ✗' if errors else ''}\n"
         assert heading in text, heading
         for error in errors:

@@ -75,7 +75,17 @@ def _answer(task: Task) -> list[str]:
     if task.task:
         lines += ["", "## Instruction", fence(task.task, limit=800)]
     lines += ["", "## Final output"]
-    lines.append(fence(task.output, limit=1500) if task.output else "_No final output yet._")
+    if task.output:
+        lines.append(fence(task.output, limit=1500))
+    elif task.last_action_result:
+        lines += [
+            "_None: the run never called `done`._",
+            "",
+            "## What the last action returned (not a final answer)",
+            fence(task.last_action_result, limit=1500),
+        ]
+    else:
+        lines.append("_No final output yet._")
     judgement = task.judgement
     if judgement and (judgement.reasoning or judgement.failure_reason):
         lines += ["", "## Judge"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -34,7 +33,7 @@ from .parse import (
     as_str,
     bounded_steps,
     clean_id,
-    evaluation_failed,
+    mark_judged_failures,
     parse_datetime,
 )
 
@@ -181,9 +180,7 @@ def task_from_v1(body: Any) -> Task:
                 next_goal=as_str(item.get("next_goal")),
             )
         )
-    for current, following in itertools.pairwise(steps):
-        if evaluation_failed(following.evaluation_previous_goal):
-            current.errors.append(f"Step {following.number} judged it: {following.evaluation_previous_goal}")
+    mark_judged_failures(steps)
     metadata = as_dict(as_data(data.get("metadata")))
     return Task(
         id=task_id,

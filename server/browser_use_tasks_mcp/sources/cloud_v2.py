@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 from typing import Any
 
@@ -37,8 +36,8 @@ from .parse import (
     as_str,
     bounded_steps,
     clean_id,
-    evaluation_failed,
     judgement_from,
+    mark_judged_failures,
     parse_action,
     parse_datetime,
 )
@@ -245,10 +244,7 @@ def _steps_from_v2(raw_steps: list[Any], notes: list[str]) -> list[Step]:
                 screenshot=Screenshot(step=number, url=shot) if shot else None,
             )
         )
-    # v2 steps carry no error field; the next step's evaluation says whether this one worked.
-    for current, following in itertools.pairwise(steps):
-        if evaluation_failed(following.evaluation_previous_goal):
-            current.errors.append(f"Step {following.number} judged it: {following.evaluation_previous_goal}")
+    mark_judged_failures(steps)
     return steps
 
 

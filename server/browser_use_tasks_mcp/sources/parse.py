@@ -6,6 +6,7 @@ a field of the wrong type becomes None, and nothing here raises on a surprising 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -15,7 +16,7 @@ from typing import Any
 
 from ..errors import InvalidInputError
 from ..jsondata import loads
-from ..models import Action, Judgement
+from ..models import Action, Judgement, Step
 
 #: One text field (a memory, a goal, an output) is kept up to this many characters.
 MAX_TEXT_CHARS = 20_000
@@ -184,6 +185,15 @@ def judgement_from(report: Any, verdict: Any = None) -> Judgement | None:
 def evaluation_failed(evaluation: str | None) -> bool:
     """browser-use agents start their evaluation of the previous goal with Success/Failed/Unknown."""
     return bool(evaluation) and evaluation.strip().lower().startswith(("fail", "failure", "error"))  # type: ignore[union-attr]
+
+
+def mark_judged_failures(steps: list[Step]) -> None:
+    """The one failing-step rule, for every source whose steps carry browser-use's evaluations: a step
+    fails when its actions reported an error, or when the next step's evaluation of it says it failed
+    (the agent's own verdict: a refused coupon is an error on the page, not in the action's result)."""
+    for current, following in itertools.pairwise(steps):
+        if evaluation_failed(following.evaluation_previous_goal):
+            current.errors.append(f"Step {following.number} judged it: {following.evaluation_previous_goal}")
 
 
 def clean_id(value: Any, validate: Callable[[str], str]) -> str | None:

@@ -28,6 +28,7 @@ from ..parse import (
     as_text,
     bounded_steps,
     judgement_from,
+    mark_judged_failures,
 )
 
 #: A history larger than this is not parsed (a real one is tens to hundreds of KiB per step).
@@ -57,6 +58,8 @@ class Parsed:
     finished_at: datetime | None
     last_end_ts: float | None
     notes: list[str] = field(default_factory=list)
+    #: Without `done`: what the last action returned, shown as that and never as the final output.
+    last_returned: str | None = None
     #: The run ended without `done` on a limit browser-use reports (max steps): over, and failed.
     ended: bool = False
     #: Read from a file that is not valid JSON (being rewritten, or cut short): the steps that parse,
@@ -197,6 +200,7 @@ def map_history(data: dict[str, Any]) -> Parsed:
         steps.append(step)
         times.append((start, end))
         refs.append(as_text(as_dict(item.get("state")).get("screenshot_path")))
+    mark_judged_failures(steps)
     starts = [t[0] for t in times if t[0] is not None]
     ends = [t[1] for t in times if t[1] is not None]
     final = last_results[-1] if last_results else {}
@@ -209,6 +213,7 @@ def map_history(data: dict[str, Any]) -> Parsed:
         done=done,
         success=final.get("success") if isinstance(final.get("success"), bool) else None,
         output=as_str(final.get("extracted_content")) if done else None,
+        last_returned=None if done else as_str(final.get("extracted_content")),
         judgement=judgement_from(final.get("judgement"))
         if isinstance(final.get("judgement"), dict)
         else None,

@@ -187,6 +187,7 @@ class LocalRunsSource(TaskSource):
             is_success=parsed.is_success,
             judgement=parsed.judgement.model_copy() if parsed.judgement else None,
             output=parsed.output,
+            last_action_result=parsed.last_returned,
             created_at=parsed.created_at,
             started_at=parsed.created_at,
             finished_at=parsed.finished_at if has_finished else None,
