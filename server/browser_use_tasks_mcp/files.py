@@ -84,3 +84,16 @@ def _tail(data: bytes) -> tuple[str, bool]:
     if len(text) <= LOG_TAIL_CHARS:
         return text, False
     return text[-LOG_TAIL_CHARS:], True
+
+
+async def page_seen_text(service: TaskService, task_id: object, step: object) -> tuple[str, bool]:
+    """The page as the agent's LLM saw it at one step (browser-use's `state_message`), head-capped."""
+    task, found = await service.get_step(task_id, step)
+    if not service.capabilities_for(task).page_seen:
+        raise NotAvailableError(
+            f"This source does not keep what the agent's LLM was sent at each step ({service.source.label})."
+        )
+    seen = await service.source.get_page_seen(task, found.number)
+    if seen is None:
+        raise NotFoundError(f"Step {found.number} of task {task.id} has no saved page view (state_message).")
+    return seen

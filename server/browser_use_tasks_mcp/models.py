@@ -105,6 +105,10 @@ class Step(_Model):
     started_at: datetime | None = None
     screenshot: Screenshot | None = None
     tabs: list[Tab] = Field(default_factory=list, description="Tabs open at this step (local runs).")
+    page_seen: bool = Field(
+        default=False,
+        description="The run kept the page as the agent's LLM saw it at this step (get_step names its resource).",
+    )
 
 
 class OutputFile(_Model):

@@ -75,6 +75,15 @@ async def conversation(task_id: str, step: str, ctx: Context[Any, Any]) -> str:
     return await run_resource(ctx, "conversation-log", work)
 
 
+async def page_seen(task_id: str, step: str, ctx: Context[Any, Any]) -> str:
+    async def work(service: TaskService) -> str:
+        text, cut = await files.page_seen_text(service, task_id, step)
+        note = f"[page view cut: showing the first {len(text)} characters]\n" if cut else ""
+        return note + sanitize(text)  # the page quotes whatever the site said: untrusted, stripped
+
+    return await run_resource(ctx, "page-seen", work)
+
+
 async def screenshot_preview(task_id: str, ref: str, ctx: Context[Any, Any]) -> bytes:
     async def work(service: TaskService) -> bytes:
         return (await service.image(task_id, ref, "preview")).rendered.data
@@ -116,6 +125,9 @@ RESOURCES = (
     (uris.CONVERSATION, conversation, "conversation-log", "LLM conversation of one step", "text/plain",
      "What the agent's LLM was sent and answered at one step, as text (local runs saved with "
      "save_conversation_path; tail-capped)."),
+    (uris.PAGE_SEEN, page_seen, "page-seen", "The page as the agent saw it at one step", "text/plain",
+     "What the agent's LLM was sent at one step: the page's interactive elements and text as browser-use "
+     "described them (local runs; head-capped). The first place to look when a click hit the wrong element."),
     (uris.SCREENSHOT, screenshot_preview, "screenshot-preview", "Screenshot preview", "image/webp",
      "A step's screenshot as a WebP preview (long side ≤ 1024 px). `ref` is the step number, or "
      "capture-N for screenshots without one. Append /full for full resolution."),

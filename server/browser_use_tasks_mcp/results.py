@@ -44,6 +44,9 @@ class StepResult(BaseModel):
     step_count: int
     step: Step
     image: ImageAttachment | None = None
+    page_seen_uri: str | None = Field(
+        default=None, description="Resource with the page as the agent's LLM saw it at this step."
+    )
 
 
 class ImageAttachment(BaseModel):

@@ -19,6 +19,7 @@ STEP = PREFIX + "/{task_id}/steps/{step}"
 GIF = PREFIX + "/{task_id}/gif"
 LOGS = PREFIX + "/{task_id}/logs"
 CONVERSATION = PREFIX + "/{task_id}/conversations/{step}"
+PAGE_SEEN = PREFIX + "/{task_id}/steps/{step}/page"
 SCREENSHOT = PREFIX + "/{task_id}/screenshots/{ref}"
 SCREENSHOT_FULL = PREFIX + "/{task_id}/screenshots/{ref}/full"
 OUTPUT_FILE = PREFIX + "/{task_id}/files/{name}"
@@ -49,6 +50,10 @@ def gif(task_id: str) -> str:
 
 def logs(task_id: str) -> str:
     return _task(task_id, "logs")
+
+
+def page_seen(task_id: str, number: int) -> str:
+    return _task(task_id, "steps", number, "page")
 
 
 def conversation(task_id: str, number: int) -> str:

@@ -1,4 +1,5 @@
-"""Tabs and the element each action used, read from the history as browser-use writes them."""
+"""What a history says about each step, read as browser-use writes it: tabs, the element each action
+used, the page the agent saw, failing steps by one rule, and a run that never called done."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from mcp.shared.exceptions import MCPError
+from mcp_types import TextResourceContents
 
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
-from tests.helpers import call_ok, client_for, local_settings, text_of
+from browser_use_tasks_mcp.untrusted import sanitize
+from tests.emulator import FINISHED_TASK, Emulator
+from tests.helpers import call_ok, client_for, cloud_settings, local_settings, text_of
 
 pytestmark = pytest.mark.anyio
 RUN = "order-blue-widget"
@@ -114,3 +119,48 @@ async def test_a_run_without_done_shows_what_its_last_action_returned_labelled_a
     async with client_for(local_settings()) as client:
         finished = await call_ok(client, "get_task", {"task_id": "order-blue-widget"})
     assert finished.structured_content["task"]["last_action_result"] is None  # type: ignore[index]
+
+
+async def test_the_page_the_agent_saw_is_a_resource_linked_from_get_step() -> None:
+    history = raw_history(RUN)
+    async with client_for(local_settings()) as client:
+        result = await call_ok(client, "get_step", {"task_id": RUN, "step": 3})
+        uri = result.structured_content["page_seen_uri"]  # type: ignore[index]
+        assert uri == f"browser-use://tasks/{RUN}/steps/3/page"
+        assert f"**What the agent saw:** the page as sent to its LLM, resource `{uri}`." in text_of(result)
+        assert any(getattr(b, "uri", None) == uri for b in result.content)
+        read = await client.read_resource(uri)
+    (content,) = read.contents
+    assert isinstance(content, TextResourceContents) and content.mime_type == "text/plain"
+    assert content.text == sanitize(history[2]["state_message"])
+    assert "<user_request>" in content.text
+
+
+async def test_a_long_page_view_is_cut_and_a_missing_one_is_a_clear_error(tmp_path: Path) -> None:
+    shutil.copytree(BUNDLED_RUNS_DIR / RUN, tmp_path / RUN)
+    path = tmp_path / RUN / "AgentHistory.json"
+    data = json.loads(path.read_text())
+    data["history"][1]["state_message"] = "[12]<button>Buy</button>\n" * 10_000  # 250,000 characters
+    del data["history"][3]["state_message"]
+    path.write_text(json.dumps(data))
+    async with client_for(local_settings(tmp_path)) as client:
+        long = await client.read_resource(f"browser-use://tasks/{RUN}/steps/2/page")
+        without = await call_ok(client, "get_step", {"task_id": RUN, "step": 4})
+        with pytest.raises(MCPError, match="no saved page view"):
+            await client.read_resource(f"browser-use://tasks/{RUN}/steps/4/page")
+        with pytest.raises(MCPError, match="has no step 99"):
+            await client.read_resource(f"browser-use://tasks/{RUN}/steps/99/page")
+    (content,) = long.contents
+    assert isinstance(content, TextResourceContents)
+    assert content.text.startswith("[page view cut: showing the first 60000 characters]\n[12]<button>Buy")
+    assert len(content.text) < 61_000
+    assert without.structured_content["page_seen_uri"] is None  # type: ignore[index]
+    assert "What the agent saw" not in text_of(without)
+
+
+async def test_cloud_sources_say_they_keep_no_page_view(fresh_emulator: Emulator) -> None:
+    async with client_for(cloud_settings(fresh_emulator.v2_url)) as client:
+        step = await call_ok(client, "get_step", {"task_id": FINISHED_TASK, "step": 2})
+        with pytest.raises(MCPError, match="does not keep what the agent's LLM was sent"):
+            await client.read_resource(f"browser-use://tasks/{FINISHED_TASK}/steps/2/page")
+    assert step.structured_content["page_seen_uri"] is None  # type: ignore[index]

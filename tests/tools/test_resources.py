@@ -131,6 +131,7 @@ async def test_templates_are_listed(source: Source) -> None:
         "browser-use://tasks/{task_id}/steps",
         "browser-use://tasks/{task_id}/steps/from/{start}",
         "browser-use://tasks/{task_id}/steps/{step}",
+        "browser-use://tasks/{task_id}/steps/{step}/page",
         "browser-use://tasks/{task_id}/gif",
         "browser-use://tasks/{task_id}/logs",
         "browser-use://tasks/{task_id}/conversations/{step}",

@@ -7,7 +7,13 @@ to get the rest, so the text stays bounded whatever the task size.
 
 from .errors import internal_error, resource_error, resource_timed_out, structured_cut, timed_out, tool_error
 from .media import image_label, render_gif, render_media, render_output_file, render_screenshots
-from .step import render_step, screenshot_attached, screenshot_not_attached, screenshot_pointer
+from .step import (
+    page_seen_pointer,
+    render_step,
+    screenshot_attached,
+    screenshot_not_attached,
+    screenshot_pointer,
+)
 from .task import render_steps_log, render_task, render_task_page, render_wait, step_line
 from .text import UNTRUSTED_NOTE, call, duration, size, when
 
@@ -17,6 +23,7 @@ __all__ = [
     "duration",
     "image_label",
     "internal_error",
+    "page_seen_pointer",
     "render_gif",
     "render_media",
     "render_output_file",

@@ -86,6 +86,10 @@ def _neighbours(task: Task, step: Step) -> list[str]:
     return ["", "Neighbours: " + ", ".join(nav) + "."] if nav else []
 
 
+def page_seen_pointer(uri: str) -> str:
+    return f"\n**What the agent saw:** the page as sent to its LLM, resource `{uri}`.\n"
+
+
 def screenshot_attached(step: int, resolution: str, width: int, height: int, byte_count: int) -> str:
     return (
         f"\n**Attached:** screenshot of step {step} ({resolution}, {width}×{height}, {size(byte_count)}).\n"

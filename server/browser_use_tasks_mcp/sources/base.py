@@ -57,6 +57,8 @@ class Capabilities:
     execution_log: bool = False
     #: The LLM conversation of each step.
     conversations: bool = False
+    #: The page as the agent's LLM saw it at each step (browser-use's `state_message`).
+    page_seen: bool = False
 
 
 class TaskSource(ABC):
@@ -102,6 +104,10 @@ class TaskSource(ABC):
     @abstractmethod
     async def resolve_output_file(self, task: Task, file: str) -> OutputFile:
         """An output file by name (or id), with a `download_url` or `path` to read it from."""
+
+    async def get_page_seen(self, task: Task, step: int) -> tuple[str, bool] | None:
+        """The page as the agent's LLM saw it at a step, and whether it was cut; None when not kept."""
+        return None
 
     async def get_log(self, task: Task) -> MediaItem | None:
         """The execution log, if the source has one."""

@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, ContentBlock
 from pydantic import Field
 
-from .. import render
+from .. import render, uris
 from ..errors import NoScreenshotError, TasksError
 from ..guard import run_tool
 from ..models import Step, Task
@@ -47,8 +47,17 @@ async def get_step(
             blocks.append(
                 link(found.screenshot.resource_uri, f"screenshot step {found.number}", "image/webp")
             )
+        page = uris.page_seen(task.id, found.number) if found.page_seen else None
+        if page is not None:
+            text += render.page_seen_pointer(page)
+            blocks.append(link(page, f"page seen at step {found.number}", "text/plain"))
         structured = StepResult(
-            task_id=task.id, task_status=task.status, step_count=len(task.steps), step=found, image=image
+            task_id=task.id,
+            task_status=task.status,
+            step_count=len(task.steps),
+            step=found,
+            image=image,
+            page_seen_uri=page,
         )
         return result(text, structured, *blocks)
 

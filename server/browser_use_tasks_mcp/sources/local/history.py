@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ...errors import LocalRunError
 from ...jsondata import loads
 from ...models import Action, Element, Judgement, Step, Tab
 from ..parse import (
@@ -265,6 +266,7 @@ def _step(
         duration_s=end - start if start is not None and end is not None and end >= start else None,
         started_at=_timestamp(start),
         tabs=_tabs(state.get("tabs"), as_str(state.get("url"))),
+        page_seen=bool(as_text(item.get("state_message"))),
     )
     return step, start, end
 
@@ -485,3 +487,36 @@ def _salvage(raw: bytes) -> Parsed | None:
         return map_history({"history": items})
     except (RecursionError, ValueError, TypeError):  # pragma: no cover - defensive
         return None
+
+
+#: The most of one step's page view (`state_message`) handed out: pages of a few thousand elements fit.
+MAX_PAGE_SEEN_CHARS = 60_000
+
+
+def page_seen(path: Path, number: int) -> tuple[str, bool] | None:
+    """What the agent's LLM was sent at step `number` (its `state_message`), cut to MAX_PAGE_SEEN_CHARS,
+    and whether it was cut; None when the step has none. Read from the file on demand: these texts are
+    too large to keep in the parse cache for every step."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_HISTORY_BYTES:
+            raise LocalRunError(f"The history file {path.name} is too large to read ({size // 2**20} MiB).")
+        with path.open("rb") as handle:
+            data = loads(handle.read(MAX_HISTORY_BYTES + 1))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise LocalRunError(
+            f"The history file {path.name} cannot be read now ({type(exc).__name__}); if browser-use is still "
+            "writing it, try again when the run has finished."
+        ) from None
+    items = as_list(data.get("history")) if isinstance(data, dict) else []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        raw = as_dict(item.get("metadata")).get("step_number")
+        own = raw if isinstance(raw, int) and not isinstance(raw, bool) else index + 1
+        if own == number:
+            text = item.get("state_message")
+            if not isinstance(text, str) or not text.strip():
+                return None
+            return text[:MAX_PAGE_SEEN_CHARS], len(text) > MAX_PAGE_SEEN_CHARS
+    return None

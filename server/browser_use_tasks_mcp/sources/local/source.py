@@ -39,7 +39,7 @@ from .confined import (
     read_agent_screenshot,
     read_file,
 )
-from .history import DEFAULT_CACHE_SIZE, Broken, HistoryCache, Parsed
+from .history import DEFAULT_CACHE_SIZE, Broken, HistoryCache, Parsed, page_seen
 from .inventory import MAX_FILES_PER_RUN, MAX_MEDIA_PER_KIND, Inventory, inventory
 from .run_ids import validate_run_id
 from .runs_folder import MAX_LISTED_ERRORS, Loaded, Run, RunsFolder, resolved_inside
@@ -68,9 +68,14 @@ class LocalRunsSource(TaskSource):
 
     kind = "local"
     # Files on disk: nothing expires, the folder changes under us, and a run folder may hold
-    # its own GIF, logs and the conversation of each step.
+    # its own GIF, logs and the conversation of each step; the history keeps the page each step saw.
     capabilities = Capabilities(
-        links_expire=False, live_listing=True, own_gif=True, execution_log=True, conversations=True
+        links_expire=False,
+        live_listing=True,
+        own_gif=True,
+        execution_log=True,
+        conversations=True,
+        page_seen=True,
     )
 
     def __init__(
@@ -287,6 +292,13 @@ class LocalRunsSource(TaskSource):
             gif=found.gif,
             notes=notes,
         )
+
+    async def get_page_seen(self, task: Task, step: int) -> tuple[str, bool] | None:
+        def work() -> tuple[str, bool] | None:
+            run = self._require_run(self._folder.root(), task.id)
+            return page_seen(run.history, step)
+
+        return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
 
     async def get_log(self, task: Task) -> MediaItem | None:
         found = await self._inventory_for(task)
