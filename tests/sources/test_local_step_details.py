@@ -164,3 +164,37 @@ async def test_cloud_sources_say_they_keep_no_page_view(fresh_emulator: Emulator
         with pytest.raises(MCPError, match="does not keep what the agent's LLM was sent"):
             await client.read_resource(f"browser-use://tasks/{FINISHED_TASK}/steps/2/page")
     assert step.structured_content["page_seen_uri"] is None  # type: ignore[index]
+
+
+async def test_usage_structured_output_and_attachments_when_the_history_has_them(tmp_path: Path) -> None:
+    """Token usage and cost (browser-use's UsageSummary, once save_history() keeps it), the done
+    action's `data` (structured output) and the files attached to the answer."""
+    shutil.copytree(BUNDLED_RUNS_DIR / RUN, tmp_path / RUN)
+    path = tmp_path / RUN / "AgentHistory.json"
+    data = json.loads(path.read_text())
+    data["usage"] = {
+        "total_prompt_tokens": 48_210,
+        "total_completion_tokens": 1_933,
+        "total_tokens": 50_143,
+        "total_cost": 0.0123456789,
+        "entry_count": 7,
+    }
+    last = data["history"][-1]
+    last["model_output"]["action"] = [{"done": {"data": {"order": "ACME-1042", "qty": 3}, "success": True}}]
+    last["result"][-1]["attachments"] = ["/tmp/browser_use_agent_x/browseruse_agent_data/receipt.pdf"]
+    path.write_text(json.dumps(data))
+    async with client_for(local_settings(tmp_path)) as client:
+        result = await call_ok(client, "get_task", {"task_id": RUN})
+    task = result.structured_content["task"]  # type: ignore[index]
+    assert task["cost_usd"] == "0.0123456789"  # exact, as written
+    metadata = task["metadata"]
+    assert (metadata["total_input_tokens"], metadata["total_output_tokens"]) == (48_210, 1_933)
+    assert metadata["output_data"] == {"order": "ACME-1042", "qty": 3}
+    assert metadata["attachments"] == ["receipt.pdf"]
+    text = text_of(result)
+    assert "**Cost:** $0.0123456789 · **Tokens:** 48,210 in / 1,933 out" in text
+    assert "task.metadata.output_data" in text
+    assert "**Attached to the answer:** receipt.pdf" in text
+    async with client_for(local_settings()) as client:  # the bundled run saved no usage
+        plain = await call_ok(client, "get_task", {"task_id": RUN})
+    assert "Tokens" not in text_of(plain) and plain.structured_content["task"]["cost_usd"] is None  # type: ignore[index]

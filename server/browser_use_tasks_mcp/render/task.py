@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .. import uris
 from ..budget import RESOURCE_BUDGET
@@ -60,6 +61,7 @@ def _header(task: Task) -> list[str]:
             [
                 ("LLM", inline(task.llm, 40) or None),
                 ("Cost", f"${inline(task.cost_usd, 20)}" if task.cost_usd else None),
+                ("Tokens", _tokens(task.metadata)),
                 ("browser-use", inline(task.browser_use_version, 20) or None),
                 ("Session", task.session_id),
             ]
@@ -77,6 +79,15 @@ def _answer(task: Task) -> list[str]:
     lines += ["", "## Final output"]
     if task.output:
         lines.append(fence(task.output, limit=1500))
+        if task.metadata.get("output_data") is not None:
+            lines.append(
+                "_Structured: the `done` action's data is in the structured content, task.metadata.output_data._"
+            )
+        if attached := task.metadata.get("attachments"):
+            names = ", ".join(inline(str(n), 80) for n in attached[:20])
+            lines.append(
+                f"**Attached to the answer:** {names} (read them with `get_output_file` when the run keeps them)."
+            )
     elif task.last_action_result:
         lines += [
             "_None: the run never called `done`._",
@@ -212,6 +223,14 @@ def render_steps_log(task: Task, start: int = 0, budget: int = RESOURCE_BUDGET) 
         lines += section
         used += size
     return join(lines)
+
+
+def _tokens(metadata: dict[str, Any]) -> str | None:
+    """`12,345 in / 678 out`, from the counts a source keeps in the task's metadata."""
+    counts = [metadata.get(k) for k in ("total_input_tokens", "total_output_tokens")]
+    if not all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
+        return None
+    return f"{counts[0]:,} in / {counts[1]:,} out"
 
 
 def _log_body(step: Step) -> list[str]:

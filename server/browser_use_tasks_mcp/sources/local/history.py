@@ -8,6 +8,7 @@ judgement), `state` (url, title, screenshot path) and `metadata` (step number, t
 from __future__ import annotations
 
 import json
+import math
 import re
 import stat
 import threading
@@ -24,6 +25,7 @@ from ..parse import (
     actions_from_entries,
     as_dict,
     as_float,
+    as_int,
     as_list,
     as_str,
     as_text,
@@ -61,6 +63,9 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
     #: Without `done`: what the last action returned, shown as that and never as the final output.
     last_returned: str | None = None
+    #: Token usage and cost (when the history carries `usage`), structured output, attachments.
+    extras: dict[str, Any] = field(default_factory=dict)
+    cost_usd: str | None = None
     #: The run ended without `done` on a limit browser-use reports (max steps): over, and failed.
     ended: bool = False
     #: Read from a file that is not valid JSON (being rewritten, or cut short): the steps that parse,
@@ -215,6 +220,8 @@ def map_history(data: dict[str, Any]) -> Parsed:
         success=final.get("success") if isinstance(final.get("success"), bool) else None,
         output=as_str(final.get("extracted_content")) if done else None,
         last_returned=None if done else as_str(final.get("extracted_content")),
+        extras=_extras(data.get("usage"), steps, final),
+        cost_usd=_cost(as_dict(data.get("usage")).get("total_cost")),
         judgement=judgement_from(final.get("judgement"))
         if isinstance(final.get("judgement"), dict)
         else None,
@@ -224,6 +231,38 @@ def map_history(data: dict[str, Any]) -> Parsed:
         notes=notes,
         ended=ended,
     )
+
+
+MAX_ATTACHMENTS = 20
+
+
+def _extras(usage: object, steps: list[Step], final: dict[str, Any]) -> dict[str, Any]:
+    """Token usage (browser-use's UsageSummary, saved once `save_history()` keeps it), the `done`
+    action's structured `data`, and the names of the files the agent attached to its answer."""
+    counts = as_dict(usage)
+    done = next((a for a in reversed(steps[-1].actions) if a.name == "done"), None) if steps else None
+    attachments = [
+        Path(p).name for p in as_list(final.get("attachments")) if isinstance(p, str) and p.strip()
+    ]
+    found = {
+        "total_input_tokens": as_int(counts.get("total_prompt_tokens")),
+        "total_output_tokens": as_int(counts.get("total_completion_tokens")),
+        "total_tokens": as_int(counts.get("total_tokens")),
+        "output_data": done.params.get("data") if done is not None else None,
+        "attachments": attachments[:MAX_ATTACHMENTS],
+    }
+    return {key: value for key, value in found.items() if value not in (None, [])}
+
+
+def _cost(value: object) -> str | None:
+    """A cost in USD as written: a number's shortest exact text, never a rounded float."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    text = str(value).strip()
+    try:
+        return text if math.isfinite(float(text)) and float(text) >= 0 else None
+    except ValueError:
+        return None
 
 
 def _in_progress(item: object) -> bool:

@@ -196,7 +196,12 @@ class LocalRunsSource(TaskSource):
             created_at=parsed.created_at,
             started_at=parsed.created_at,
             finished_at=parsed.finished_at if has_finished else None,
-            metadata={"history_file": run.rel_history, "run_folder": run.id if run.folder else None},
+            cost_usd=parsed.cost_usd,
+            metadata={
+                "history_file": run.rel_history,
+                "run_folder": run.id if run.folder else None,
+                **parsed.extras,
+            },
             steps=steps,
             # As the library's total_duration_seconds(): the sum of step durations.
             duration_s=sum(d for s in steps if (d := s.duration_s) is not None) if steps else None,
