@@ -60,6 +60,12 @@ class ImageAttachment(BaseModel):
     original_height: int
     original_size_bytes: int
     resolution: Literal["preview", "full"]
+    part: int = Field(
+        default=1, description="Which square part of a tall page a preview shows (1 is the top)."
+    )
+    parts: int = Field(
+        default=1, description="How many parts the page has; ask get_step for another with part=N."
+    )
 
 
 class SkippedImage(BaseModel):

@@ -213,18 +213,26 @@ class TaskService:
             return []
         return [s.number for s in task.steps if s.screenshot is None]
 
-    async def image(self, task_id: object, ref: str | int, resolution: Resolution = "preview") -> ImageResult:
+    async def image(
+        self, task_id: object, ref: str | int, resolution: Resolution = "preview", *, part: int = 1
+    ) -> ImageResult:
         task, shots = await self.list_screenshots(task_id)
         shot = find_screenshot(shots, ref)
         data = await self.read(shot, max_bytes=MAX_IMAGE_BYTES, task_id=task.id)
-        return ImageResult(shot, await self.render(data, resolution))
+        return ImageResult(shot, await self.render(data, resolution, part=part))
 
-    async def render(self, data: bytes, resolution: Resolution) -> media.Rendered:
-        key = (hashlib.sha256(data).hexdigest(), resolution)
+    async def render(self, data: bytes, resolution: Resolution, *, part: int = 1) -> media.Rendered:
+        """A preview (of a tall page: its part `part`, 1 is the top) or the full image, cached by content."""
+        key = (hashlib.sha256(data).hexdigest(), resolution, part if resolution == "preview" else 1)
         cached = self.renders.get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        rendered = await self.run_cpu(_RENDERERS[resolution], data)
+        work = (
+            functools.partial(media.make_preview, part=part)
+            if resolution == "preview"
+            else _RENDERERS[resolution]
+        )
+        rendered = await self.run_cpu(work, data)
         self.renders.put(key, rendered, size=len(rendered.data))
         return rendered
 

@@ -143,6 +143,40 @@ class Rendered:
     width: int
     height: int
     original: ImageInfo
+    #: Which part of a tall page this preview shows (1 is the top), and how many parts it has.
+    part: int = 1
+    parts: int = 1
+
+
+#: A page more than this many times taller than wide (a full-page screenshot) is previewed in parts:
+#: squares as wide as the page, so text stays readable instead of shrinking into a thin strip.
+TALL_RATIO = 1.5
+
+
+def parts_of(width: int, height: int) -> int:
+    """How many square parts a preview of this page has (1 unless it is tall)."""
+    if width <= 0 or height <= width * TALL_RATIO:
+        return 1
+    return -(-height // width)
+
+
+def _part(rgb: Image.Image, part: int) -> tuple[Image.Image, int]:
+    """Part `part` (1-based, clamped by the caller's check) of a tall page, and the count of parts."""
+    parts = parts_of(rgb.width, rgb.height)
+    if parts == 1:
+        return rgb, 1
+    if not 1 <= part <= parts:
+        raise PartOutOfRange(parts)
+    top = (part - 1) * rgb.width
+    return rgb.crop((0, top, rgb.width, min(rgb.height, top + rgb.width))), parts
+
+
+class PartOutOfRange(MediaError):
+    def __init__(self, parts: int) -> None:
+        super().__init__(
+            f"This screenshot is a tall page in {parts} parts; ask for a part from 1 to {parts}."
+        )
+        self.parts = parts
 
 
 _QUALITY_STEPS = (82, 70, 55, 40)
@@ -217,12 +251,15 @@ def make_preview(
     max_side: int = 1024,
     max_bytes: int = 300_000,
     fmt: Literal["jpeg", "webp"] = "webp",
+    part: int = 1,
 ) -> Rendered:
-    """A small, metadata-free RGB preview (first frame of animations)."""
+    """A small, metadata-free RGB preview (first frame of animations); of a tall page, one square part."""
     with open_image(data) as im:
         original = _info(im, data)
-        im.draft("RGB", (max_side, max_side))  # JPEG only: decode at a reduced scale, much faster
+        if parts_of(im.width, im.height) == 1:
+            im.draft("RGB", (max_side, max_side))  # JPEG only: decode at a reduced scale, much faster
         rgb = flatten(pixels_of(im))
+    rgb, parts = _part(rgb, part)
     # reducing_gap: cheap integer reduce first, then LANCZOS for the last step.
     rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
     img = rgb
@@ -230,7 +267,7 @@ def make_preview(
         for quality in _QUALITY_STEPS:
             out = encode(img, fmt, quality)
             if len(out) <= max_bytes:
-                return Rendered(out, f"image/{fmt}", img.width, img.height, original)
+                return Rendered(out, f"image/{fmt}", img.width, img.height, original, min(part, parts), parts)
         if max(img.size) <= _MIN_PREVIEW_SIDE:
             break
         # Too big even at the lowest quality: shrink the area in proportion to the overshoot,

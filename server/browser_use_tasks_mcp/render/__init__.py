@@ -13,6 +13,7 @@ from .step import (
     screenshot_attached,
     screenshot_not_attached,
     screenshot_pointer,
+    tall_page_parts,
 )
 from .task import render_steps_log, render_task, render_task_page, render_wait, step_line
 from .text import UNTRUSTED_NOTE, call, duration, size, when
@@ -41,6 +42,7 @@ __all__ = [
     "size",
     "step_line",
     "structured_cut",
+    "tall_page_parts",
     "timed_out",
     "tool_error",
     "when",

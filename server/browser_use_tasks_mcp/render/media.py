@@ -49,8 +49,9 @@ def render_screenshots(
     return join(lines)
 
 
-def image_label(step: int | None, width: int, height: int, byte_count: int) -> str:
-    return f"step {step} ({width}×{height}, {size(byte_count)})"
+def image_label(step: int | None, width: int, height: int, byte_count: int, parts: int = 1) -> str:
+    tall = f", the top of a tall page: part 1 of {parts}, get_step(part=N) for the rest" if parts > 1 else ""
+    return f"step {step} ({width}×{height}, {size(byte_count)}{tall})"
 
 
 def render_gif(result: GifResult) -> str:

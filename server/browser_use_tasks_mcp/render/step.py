@@ -86,6 +86,18 @@ def _neighbours(task: Task, step: Step) -> list[str]:
     return ["", "Neighbours: " + ", ".join(nav) + "."] if nav else []
 
 
+def tall_page_parts(task_id: str, step: int, part: int, parts: int) -> str:
+    """Where the rest of a tall page is, after a preview of one of its parts."""
+    others = [p for p in (part - 1, part + 1) if 1 <= p <= parts]
+    more = " or ".join(
+        call("get_step", task_id=task_id, step=step, include_screenshot=True, part=p) for p in others
+    )
+    return (
+        f"The page is tall: this preview is part {part} of {parts} (square parts from the top, full width). "
+        f'More: {more}; the whole page at once: resolution="full".\n'
+    )
+
+
 def page_seen_pointer(uri: str) -> str:
     return f"\n**What the agent saw:** the page as sent to its LLM, resource `{uri}`.\n"
 

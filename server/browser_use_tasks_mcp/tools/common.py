@@ -85,6 +85,8 @@ def attachment(
         original_height=rendered.original.height,
         original_size_bytes=rendered.original.size_bytes,
         resolution=resolution,
+        part=rendered.part,
+        parts=rendered.parts,
     )
 
 

@@ -33,6 +33,15 @@ async def get_step(
         bool, Field(description="Attach the step's screenshot as an image.")
     ] = False,
     resolution: Resolution = "preview",
+    part: Annotated[
+        int,
+        Field(
+            description="For a page much taller than wide (a full-page screenshot), which square part the "
+            "preview shows: 1 is the top; the answer says how many there are.",
+            ge=1,
+            le=100,
+        ),
+    ] = 1,
 ) -> Annotated[CallToolResult, StepResult]:
     async def work(service: TaskService) -> CallToolResult:
         task, found = await service.get_step(task_id, step)
@@ -40,7 +49,7 @@ async def get_step(
         blocks: list[ContentBlock] = []
         image: ImageAttachment | None = None
         if include_screenshot:
-            note, image, blocks = await _screenshot(service, task, found, resolution)
+            note, image, blocks = await _screenshot(service, task, found, resolution, part)
             text += note
         elif found.screenshot is not None and found.screenshot.resource_uri:
             text += render.screenshot_pointer(task.id, found.number, found.screenshot.resource_uri)
@@ -65,17 +74,19 @@ async def get_step(
 
 
 async def _screenshot(
-    service: TaskService, task: Task, step: Step, resolution: Resolution
+    service: TaskService, task: Task, step: Step, resolution: Resolution, part: int
 ) -> tuple[str, ImageAttachment | None, list[ContentBlock]]:
     # Looked up by step rather than on the step itself: some sources keep screenshots apart from steps.
     try:
-        image = await service.image(task.id, step.number, resolution)
+        image = await service.image(task.id, step.number, resolution, part=part)
     except NoScreenshotError:
         return render.screenshot_not_attached(step.number, None), None, []
     except TasksError as exc:
         return render.screenshot_not_attached(step.number, exc.message), None, []
     shown = image.rendered
     note = render.screenshot_attached(step.number, resolution, shown.width, shown.height, len(shown.data))
+    if shown.parts > 1:
+        note += render.tall_page_parts(task.id, step.number, shown.part, shown.parts)
     return note, attachment(image.screenshot, shown, resolution), [image_block(shown)]
 
 

@@ -71,7 +71,7 @@ async def list_screenshots(
             task,
             wanted,
             without=without,
-            attached=[render.image_label(a.step, a.width, a.height, a.size_bytes) for a in attached],
+            attached=[render.image_label(a.step, a.width, a.height, a.size_bytes, a.parts) for a in attached],
             skipped=[f"step {s.step}: {s.reason}" for s in skipped],
             links_expire=service.capabilities_for(task).links_expire,
         )
