@@ -10,12 +10,15 @@ from dataclasses import dataclass
 
 from . import media
 from .errors import MediaError, NotAvailableError, NotFoundError
-from .ids import coerce_int, validate_file_name
-from .models import OutputFile
+from .ids import coerce_int, pick_name, validate_file_name
+from .media.video import frame_at
+from .models import MediaItem, OutputFile, Step, Task
 from .service import TaskService, conversation_step
 
 MAX_LOG_BYTES = 10 * 1024 * 1024
 MAX_FILE_BYTES = 25 * 1024 * 1024
+#: A recording read whole as a resource (base64 makes it a third larger on the wire).
+MAX_RECORDING_BYTES = 50 * 1024 * 1024
 LOG_TAIL_CHARS = 60_000
 TEXT_FILE_SUFFIXES = (".csv", ".json", ".txt", ".md", ".log", ".tsv", ".xml", ".html", ".yaml", ".yml")
 
@@ -97,3 +100,46 @@ async def page_seen_text(service: TaskService, task_id: object, step: object) ->
     if seen is None:
         raise NotFoundError(f"Step {found.number} of task {task.id} has no saved page view (state_message).")
     return seen
+
+
+async def recording(service: TaskService, task_id: object, name: object) -> tuple[MediaItem, bytes]:
+    """A recording of the task by name, read whole (at most MAX_RECORDING_BYTES)."""
+    wanted = validate_file_name(str(name) if name is not None else "", what="name")
+    task, bundle = await service.get_media(task_id)
+    names = [r.name for r in bundle.recordings]
+    index = pick_name(names, wanted)
+    if index is None:
+        listed = ", ".join(f"'{n}'" for n in names[:10]) or "none"
+        raise NotFoundError(f"Task {task.id} has no recording named '{wanted}'. Its recordings: {listed}.")
+    item = bundle.recordings[index]
+    if item.size_bytes is not None and item.size_bytes > MAX_RECORDING_BYTES:
+        where = f"the file {item.path}" if item.path else "its download link (get_media)"
+        raise NotAvailableError(
+            f"'{item.name}' is {item.size_bytes // 2**20} MB, more than the {MAX_RECORDING_BYTES // 2**20} MB a "
+            f"resource carries; open {where} instead."
+        )
+    return item, await service.read(item, max_bytes=MAX_RECORDING_BYTES, task_id=task.id)
+
+
+async def recording_frame(
+    service: TaskService, task_id: object, name: object, step: object
+) -> media.Rendered:
+    """A preview of the recording's frame at a step's time (placed by the step's share of the run)."""
+    task, found = await service.get_step(task_id, step)
+    _, data = await recording(service, task.id, name)
+    png = await service.run_cpu(frame_at, data, step_fraction(task, found), checked=True)
+    return await service.render(png, "preview")
+
+
+def step_fraction(task: Task, step: Step) -> float:
+    """How far through the run a step starts, 0 to 1: by its start time when the steps have times, else
+    by its position. browser-use records frames only when the page changes, so a recording has no clock
+    of its own: this places the frame, it does not time it exactly."""
+    first, last = task.steps[0], task.steps[-1]
+    if first.started_at and last.started_at and step.started_at:
+        end = last.started_at.timestamp() + (last.duration_s or 0.0)
+        span = end - first.started_at.timestamp()
+        if span > 0:
+            return (step.started_at.timestamp() - first.started_at.timestamp()) / span
+    position = [s.number for s in task.steps].index(step.number)
+    return position / max(1, len(task.steps) - 1)

@@ -14,7 +14,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from . import budget, files, render, uris
 from . import gif as gifs
 from .errors import NotAvailableError
-from .files import MAX_FILE_BYTES
+from .files import MAX_FILE_BYTES, MAX_RECORDING_BYTES
 from .guard import run_resource
 from .ids import coerce_int
 from .service import TaskService
@@ -84,6 +84,20 @@ async def page_seen(task_id: str, step: str, ctx: Context[Any, Any]) -> str:
     return await run_resource(ctx, "page-seen", work)
 
 
+async def recording(task_id: str, name: str, ctx: Context[Any, Any]) -> bytes:
+    async def work(service: TaskService) -> bytes:
+        return (await files.recording(service, task_id, name))[1]
+
+    return await run_resource(ctx, "recording", work)
+
+
+async def recording_frame(task_id: str, name: str, step: str, ctx: Context[Any, Any]) -> bytes:
+    async def work(service: TaskService) -> bytes:
+        return (await files.recording_frame(service, task_id, name, step)).data
+
+    return await run_resource(ctx, "recording-frame", work)
+
+
 async def screenshot_preview(task_id: str, ref: str, ctx: Context[Any, Any]) -> bytes:
     async def work(service: TaskService) -> bytes:
         return (await service.image(task_id, ref, "preview")).rendered.data
@@ -128,6 +142,11 @@ RESOURCES = (
     (uris.PAGE_SEEN, page_seen, "page-seen", "The page as the agent saw it at one step", "text/plain",
      "What the agent's LLM was sent at one step: the page's interactive elements and text as browser-use "
      "described them (local runs; head-capped). The first place to look when a click hit the wrong element."),
+    (uris.RECORDING, recording, "recording", "A recording of a run", "video/mp4",
+     f"A recording (mp4 or webm) read whole, at most {MAX_RECORDING_BYTES // 2**20} MB; get_media lists them."),
+    (uris.RECORDING_FRAME, recording_frame, "recording-frame", "A recording's frame at one step", "image/webp",
+     "A preview of the recording's frame where a step begins (placed by the step's share of the run: "
+     "recordings keep no clock). Needs the optional `video` extra (PyAV); says so without it."),
     (uris.SCREENSHOT, screenshot_preview, "screenshot-preview", "Screenshot preview", "image/webp",
      "A step's screenshot as a WebP preview (long side ≤ 1024 px). `ref` is the step number, or "
      "capture-N for screenshots without one. Append /full for full resolution."),

@@ -366,7 +366,10 @@ def with_resource_uris(task: Task) -> Task:
 
 
 def with_media_uris(task_id: str, bundle: MediaBundle) -> MediaBundle:
-    """The bundle with the resources that serve its logs and conversations named."""
+    """The bundle with the resources that serve its recordings, logs and conversations named."""
+    recordings = [
+        r.model_copy(update={"resource_uri": uris.recording(task_id, r.name)}) for r in bundle.recordings
+    ]
     logs = [item.model_copy(update={"resource_uri": uris.logs(task_id)}) for item in bundle.logs]
     conversations = [
         c.model_copy(update={"resource_uri": uris.conversation(task_id, step)})
@@ -374,4 +377,4 @@ def with_media_uris(task_id: str, bundle: MediaBundle) -> MediaBundle:
         else c
         for c in bundle.conversations
     ]
-    return bundle.model_copy(update={"logs": logs, "conversations": conversations})
+    return bundle.model_copy(update={"recordings": recordings, "logs": logs, "conversations": conversations})

@@ -20,6 +20,8 @@ GIF = PREFIX + "/{task_id}/gif"
 LOGS = PREFIX + "/{task_id}/logs"
 CONVERSATION = PREFIX + "/{task_id}/conversations/{step}"
 PAGE_SEEN = PREFIX + "/{task_id}/steps/{step}/page"
+RECORDING = PREFIX + "/{task_id}/recordings/{name}"
+RECORDING_FRAME = PREFIX + "/{task_id}/recordings/{name}/steps/{step}"
 SCREENSHOT = PREFIX + "/{task_id}/screenshots/{ref}"
 SCREENSHOT_FULL = PREFIX + "/{task_id}/screenshots/{ref}/full"
 OUTPUT_FILE = PREFIX + "/{task_id}/files/{name}"
@@ -54,6 +56,14 @@ def logs(task_id: str) -> str:
 
 def page_seen(task_id: str, number: int) -> str:
     return _task(task_id, "steps", number, "page")
+
+
+def recording(task_id: str, name: str) -> str:
+    return _task(task_id, "recordings", name)
+
+
+def recording_frame(task_id: str, name: str, number: int) -> str:
+    return _task(task_id, "recordings", name, "steps", number)
 
 
 def conversation(task_id: str, number: int) -> str:

@@ -138,6 +138,8 @@ async def test_templates_are_listed(source: Source) -> None:
         "browser-use://tasks/{task_id}/screenshots/{ref}",
         "browser-use://tasks/{task_id}/screenshots/{ref}/full",
         "browser-use://tasks/{task_id}/files/{name}",
+        "browser-use://tasks/{task_id}/recordings/{name}",
+        "browser-use://tasks/{task_id}/recordings/{name}/steps/{step}",
     } == uris
 
 

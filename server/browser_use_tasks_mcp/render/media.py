@@ -80,6 +80,9 @@ def render_media(task: Task, bundle: MediaBundle, *, links_expire: bool) -> str:
             lines.extend(capped([_media_line(e) for e in entries], 10, "see structured content"))
 
     items("Recordings", bundle.recordings)
+    if bundle.recordings and bundle.recordings[0].resource_uri:
+        frame = uris.recording_frame(task.id, bundle.recordings[0].name, 1).removesuffix("/1") + "/{step}"
+        lines.append(f"The frame where a step begins, as an image: resource `{frame}`.")
     items("Execution logs", bundle.logs)
     if bundle.logs:
         lines.append(f"Read the log's tail as resource `{uris.logs(task.id)}`.")
