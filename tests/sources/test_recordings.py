@@ -92,7 +92,7 @@ async def test_the_frame_at_a_step_is_that_point_of_the_recording(step: int) -> 
 async def test_frames_without_the_decoder_say_how_to_add_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "av", None)  # `import av` now fails, as without the extra
     async with client_for(local_settings()) as client:
-        with pytest.raises(MCPError, match=r"browser-use-tasks-mcp\[video\]"):
+        with pytest.raises(MCPError, match=r"pip install -e '\.\[video\]'"):
             await client.read_resource(f"browser-use://tasks/{RUN}/recordings/{VIDEO.name}/steps/2")
         assert blob(await client.read_resource(f"browser-use://tasks/{RUN}/recordings/{VIDEO.name}"))
 

@@ -18,9 +18,9 @@ from .images import check_pixels, encode
 #: Frames decoded from the nearest key frame to the one wanted, at most.
 MAX_DECODED_FRAMES = 3_000
 ENABLE_HINT = (
-    "Frames of recordings need the optional video decoder: install the server with the `video` extra "
-    "(pip install 'browser-use-tasks-mcp[video]', which adds PyAV) and restart it. The recording itself "
-    "can still be read whole as a resource."
+    "Frames of recordings need the optional video decoder PyAV: install the server's `video` extra (from a "
+    "clone: pip install -e '.[video]'; or pip install av into the server's environment) and restart it. "
+    "The recording itself can still be read whole as a resource."
 )
 
 
@@ -35,7 +35,7 @@ def frame_at(data: bytes, fraction: float, *, cancelled: Callable[[], None] = la
             return _frame(container, min(1.0, max(0.0, fraction)), cancelled)
     except (MediaError, NotAvailableError):
         raise
-    except av.FFmpegError as exc:
+    except (av.FFmpegError, ValueError, OSError, EOFError) as exc:  # what a damaged container raises
         raise MediaError(f"The recording could not be decoded ({type(exc).__name__}).") from None
 
 
