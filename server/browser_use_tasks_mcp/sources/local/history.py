@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import stat
 import threading
@@ -132,6 +133,12 @@ class Summary:
 
     def live(self, age_s: float, stale_after_s: float) -> tuple[str, str, bool]:
         return live_status(self.done, self.success, self.ended, self.salvaged, age_s, stale_after_s)
+
+    @property
+    def settled(self) -> bool:
+        """Its status does not depend on how long its files have been still (it called done, or hit the
+        step limit), so a listing need not stat its folder."""
+        return not self.salvaged and (self.done or self.ended)
 
 
 def live_status(
@@ -408,9 +415,9 @@ class HistoryCache:
         )
         return replace(previous, salvaged=True, notes=[note, *previous.notes])
 
-    def summary(self, path: Path) -> Summary | Broken:
+    def summary(self, path: Path, known: os.stat_result | None = None) -> Summary | Broken:
         """The listing row of a history, parsing it only when no row is cached for this version."""
-        key = _identity(path)
+        key = _identity(path, known)
         if isinstance(key, Broken):
             return key
         with self._lock:
@@ -425,9 +432,10 @@ def _row(result: Parsed | Broken, key: _Key) -> Summary | Broken:
     return replace(result.summary(), mtime=key[2] / 1e9) if isinstance(result, Parsed) else result
 
 
-def _identity(path: Path) -> _Key | Broken:
+def _identity(path: Path, known: os.stat_result | None = None) -> _Key | Broken:
+    """The file's identity; `known`: a stat of it the caller just made (an lstat of a plain file)."""
     try:
-        st = path.stat()
+        st = known if known is not None else path.stat()
     except OSError as exc:
         return Broken(f"history file {path.name} cannot be read ({exc.strerror or exc})")
     if not stat.S_ISREG(st.st_mode):

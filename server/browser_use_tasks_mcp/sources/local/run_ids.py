@@ -23,6 +23,8 @@ MAX_NAME_LENGTH = 128
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _FORBIDDEN = {"\\", "%", "\x00"}
+#: Printable ASCII without `\` or `%`: most names, accepted without a look at each character's category.
+_PLAIN_NAME = re.compile(r"[ -$&-\[\]-~]+")
 
 
 def name_problem(name: str) -> str | None:
@@ -35,7 +37,9 @@ def name_problem(name: str) -> str | None:
         return "a folder name in it starts with '.'"
     if len(name) > MAX_NAME_LENGTH:
         return f"it is longer than {MAX_NAME_LENGTH} characters"
-    if any(ch in _FORBIDDEN or unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Zl", "Zp"} for ch in name):
+    if not _PLAIN_NAME.fullmatch(name) and any(
+        ch in _FORBIDDEN or unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Zl", "Zp"} for ch in name
+    ):
         return "it holds a backslash, '%', or a control or invisible character"
     return None
 

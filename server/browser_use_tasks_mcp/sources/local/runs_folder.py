@@ -9,10 +9,11 @@ Nothing outside the folder is ever followed: symbolic links that leave it are re
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...errors import LocalRunError
@@ -33,6 +34,8 @@ class Run:
     id: str
     folder: Path | None  # the run folder (unresolved, inside root); None for a bare history file
     history: Path  # the history file (unresolved, inside root)
+    #: The history's lstat when the scan found it a plain file: the listing's one stat of it.
+    history_stat: os.stat_result | None = field(default=None, compare=False, repr=False)
 
     @property
     def rel_history(self) -> str:
@@ -46,9 +49,17 @@ class Loaded:
     mtime: float
 
 
-def natural_key(text: str) -> list[tuple[int, int | str]]:
-    """Sort 'step_10' after 'step_9'."""
-    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part]
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort 'step_10' after 'step_9'. Keys of ordinary names are remembered: every listing sorts the same
+    names again (the cache holds at most 20,000 keys of names up to 100 characters, a few MB)."""
+    return _remembered_key(text) if len(text) <= 100 else _natural_key(text)
+
+
+def _natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part)
+
+
+_remembered_key = functools.lru_cache(maxsize=20_000)(_natural_key)
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -73,12 +84,13 @@ def points_outside(path: Path, root: Path) -> bool:
         return True
 
 
-def _plain_file(path: Path) -> bool:
-    """A regular file that is not a symbolic link (one lstat)."""
+def _plain_file(path: str) -> os.stat_result | None:
+    """The lstat of a regular file that is not a symbolic link; None for anything else."""
     try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
+        found = os.lstat(path)
     except OSError:
-        return False
+        return None
+    return found if stat.S_ISREG(found.st_mode) else None
 
 
 class RunsFolder:
@@ -123,18 +135,9 @@ class RunsFolder:
                 return Run(id=run_id, folder=None, history=bare)
         return None
 
-    def history_in_folder(
-        self, root: Path, run_id: str, folder: Path, *, real_folder: bool = False
-    ) -> Run | Broken | None:
-        """Find the history file of a run folder: AgentHistory.json, else a history-shaped *.json.
-
-        `real_folder`: the caller reached `folder` from the root through real folders only (no links).
-        """
+    def history_in_folder(self, root: Path, run_id: str, folder: Path) -> Run | Broken | None:
+        """Find the history file of a run folder: AgentHistory.json, else a history-shaped *.json."""
         preferred = folder / HISTORY_FILE_NAME
-        if real_folder and _plain_file(preferred):
-            return Run(
-                id=run_id, folder=folder, history=preferred
-            )  # no link anywhere: inside by construction
         if os.path.lexists(preferred):
             if resolved_inside(preferred, root) is None:
                 return Broken(f"{HISTORY_FILE_NAME} is a symbolic link that points outside the runs folder")
@@ -258,11 +261,10 @@ class RunsFolder:
         budget[0] -= 1
         if budget[0] < 0:
             return []
-        folder = Path(entry.path)
         run_id = "/".join((*parents, entry.name))
         # The walk starts in the resolved root and never descends through a link, so only a link
         # itself needs resolving to know it stays inside.
-        if entry.is_symlink() and resolved_inside(folder, root) is None:
+        if entry.is_symlink() and resolved_inside(Path(entry.path), root) is None:
             errors.append(
                 f"run '{run_id[:80]}': its folder is a symbolic link that points outside the runs "
                 "folder, so it is not served"
@@ -270,10 +272,18 @@ class RunsFolder:
             return []
         problem = id_problem(run_id)
         if problem is not None:
-            if self._has_json(folder):
+            if self._has_json(Path(entry.path)):
                 errors.append(f"folder '{run_id[:80]}' skipped: {problem}")
             return []
-        located = self.history_in_folder(root, run_id, folder, real_folder=not entry.is_symlink())
+        if not entry.is_symlink():
+            # The common case, with one lstat and one path parse: a real folder (reached from the root
+            # through real folders only, so inside by construction) holding a plain AgentHistory.json.
+            history = os.path.join(entry.path, HISTORY_FILE_NAME)
+            if (plain := _plain_file(history)) is not None:
+                path = Path(history)
+                return [(run_id, Run(id=run_id, folder=path.parent, history=path, history_stat=plain))]
+        folder = Path(entry.path)
+        located = self.history_in_folder(root, run_id, folder)
         if isinstance(located, Run):
             return [(run_id, located)]
         below: list[tuple[str, Run | Broken]] = []
@@ -314,7 +324,7 @@ class RunsFolder:
             if isinstance(located, Broken):
                 errors.append(f"run '{run_id}': {located.reason}")
                 continue
-            result = self.histories.summary(located.history)
+            result = self.histories.summary(located.history, located.history_stat)
             if isinstance(result, Broken):
                 errors.append(f"run '{run_id}': {result.reason}")
                 continue

@@ -129,18 +129,18 @@ class LocalRunsSource(TaskSource):
         loaded.sort(key=lambda entry: entry.run.id)
         loaded.sort(key=_newest_key, reverse=True)
         now = self._clock()
-        summaries = [
-            _summary(entry, now - _activity(entry.run, entry.mtime), self.stale_after_s) for entry in loaded
-        ]
+        # A run's age matters only while it may still be running; rows are built for the page alone.
+        aged = [(e, 0.0 if e.summary.settled else now - _activity(e.run, e.mtime)) for e in loaded]
         if status:
-            summaries = [s for s in summaries if s.status == status]
-        total = len(summaries)
+            aged = [(e, age) for e, age in aged if e.summary.live(age, self.stale_after_s)[0] == status]
+        total = len(aged)
         start = (page - 1) * page_size
+        summaries = [_summary(e, age, self.stale_after_s) for e, age in aged[start : start + page_size]]
         if len(errors) > MAX_LISTED_ERRORS:
             more = f"... and {len(errors) - MAX_LISTED_ERRORS} more unreadable entries"
             errors = [*errors[:MAX_LISTED_ERRORS], more]
         return TaskPage(
-            items=summaries[start : start + page_size],
+            items=summaries,
             page=page,
             page_size=page_size,
             total_items=total,
