@@ -204,9 +204,11 @@ class StdioSession:
         self.server_info: dict[str, Any] = {}
 
     @classmethod
-    async def spawn(cls, env: dict[str, str], *, args: Sequence[str] = ()) -> StdioSession:
+    async def spawn(
+        cls, env: dict[str, str], *, args: Sequence[str] = (), command: Sequence[str] | None = None
+    ) -> StdioSession:
         process = await asyncio.create_subprocess_exec(
-            *server_command(),
+            *(server_command() if command is None else command),
             *args,
             env=env,
             stdin=asyncio.subprocess.PIPE,
@@ -320,8 +322,11 @@ class StdioSession:
 
 
 @contextlib.asynccontextmanager
-async def stdio_session(env: dict[str, str]) -> AsyncIterator[StdioSession]:
-    session = await StdioSession.spawn(env)
+async def stdio_session(
+    env: dict[str, str], command: Sequence[str] | None = None
+) -> AsyncIterator[StdioSession]:
+    """A server subprocess over stdio, initialized: ours, or `command` (e.g. the SDK floor)."""
+    session = await StdioSession.spawn(env, command=command)
     try:
         await asyncio.wait_for(session.initialize(), timeout=60)
         yield session

@@ -386,6 +386,7 @@ async def call_latency_uncached(
     )
     results.rows += _latency_rows("uncached", mcp_times, raw_times, cpu, True, note)
     results.info["uncached_upstream_requests_per_call"] = upstream_per_call
+    results.info["uncached_overhead_ms"] = (median(mcp_times) - median(raw_times)) * MS
     assert abs(upstream_per_call - 1.0) < 1e-9, f"uncached calls were not all uncached: {upstream_per_call}"
     return mcp_times
 
@@ -400,6 +401,42 @@ async def call_latency_cached(
     )
     results.rows += _latency_rows("cached", mcp_times, raw_times, cpu, False, note)
     return mcp_times
+
+
+#: Our uncached `get_task` overhead over a raw GET, as a multiple of the SDK floor's (100 steps).
+FLOOR_GOAL = 1.5
+
+
+async def sdk_floor(plan: Plan, emu_nc: EmulatorProcess, raw: httpx2.AsyncClient, results: Results) -> None:
+    """The same uncached `get_task` on the SDK's floor (benchmarks/floor_server.py): one tool, one pooled
+    GET, the JSON text returned; interleaved with raw GETs like ours, so both overheads share a baseline."""
+    env = {**server_env(emu_nc.v2_url), "FLOOR_BASE_URL": emu_nc.v2_url, "FLOOR_API_KEY": emu_nc.api_key}
+    async with stdio_session(env, [sys.executable, "-m", "benchmarks.floor_server"]) as floor:
+        floor_times, raw_times, cpu = await _interleaved(
+            floor, raw, emu_nc, HUNDRED_STEP_TASK, plan.latency_calls
+        )
+    floor_overhead = (median(floor_times) - median(raw_times)) * MS
+    ours = results.info.get("uncached_overhead_ms")
+    share = ours / floor_overhead if ours is not None and floor_overhead > 0 else None
+    results.rows += [
+        Row(
+            "call latency",
+            "SDK floor: one-tool server, pooled GET, JSON text; `get_task` 100 steps: median",
+            median(floor_times) * MS,
+            "ms",
+            baseline=median(raw_times) * MS,
+            ratio=ratio(median(floor_times), median(raw_times)),
+            note=f"floor overhead {floor_overhead:.2f} ms; floor server CPU per call {cpu * MS:.1f} ms.",
+        ),
+        Row(
+            "call latency",
+            "our uncached overhead ÷ the SDK floor's (median, 100 steps)",
+            f"{ours:.2f} ms ÷ {floor_overhead:.2f} ms" if ours is not None else "n/a",
+            ratio=share,
+            goal=f"≤ {FLOOR_GOAL}×",
+            met=share is not None and share <= FLOOR_GOAL,
+        ),
+    ]
 
 
 async def ping_floor(plan: Plan, session: StdioSession, results: Results) -> None:
@@ -850,6 +887,7 @@ async def run_all(plan: Plan) -> Results:
         t = clock()
         async with stdio_session(server_env(emu_nc.v2_url)) as session_nc:
             uncached = await call_latency_uncached(plan, session_nc, emu_nc, raw, results)
+            await sdk_floor(plan, emu_nc, raw, results)
             await concurrency_rounds(plan, session_nc, emu_nc, raw, results)
             await same_task(session_nc, emu_nc, FINISHED_TASK, results, cached=False)
             nc_memory = session_nc.memory()
