@@ -130,6 +130,11 @@ def _serve(settings: Settings) -> int:
     # sight, so full collections stay short and do not stall a tool call for ~50 ms.
     gc.collect()
     gc.freeze()
+    # A tool call allocates tens of thousands of short-lived objects (a task's JSON, its models, the
+    # answer): at the default threshold (700) the young generation is collected dozens of times per
+    # call. Collecting it every 50,000 allocations keeps the same peak memory (reference counting frees
+    # these objects; the collector only finds cycles) and takes the collector out of call latency.
+    gc.set_threshold(50_000, 20, 20)
     if settings.transport != "stdio":
         _announce(settings)
     with contextlib.suppress(KeyboardInterrupt):
