@@ -12,7 +12,7 @@ from .app import HTTP_LIMITS
 from .config import Settings
 from .errors import TasksError
 from .logs import RedactingFilter
-from .sources import UnconfiguredSource, make_source
+from .sources import TaskSource, UnconfiguredSource, make_source
 from .sources.cloud_auto import AutoCloudSource
 from .sources.local import LocalRunsSource
 
@@ -35,7 +35,6 @@ class RedactingOutput:
 
 async def _check(settings: Settings) -> int:
     out = RedactingOutput(sys.stdout, settings)
-    problems = 0
     print(f"Source: {settings.effective_source}", file=out)
     if settings.effective_source == "cloud":
         print(f"API version: {settings.effective_api_version}", file=out)
@@ -45,50 +44,53 @@ async def _check(settings: Settings) -> int:
     async with httpx2.AsyncClient(timeout=timeout, limits=HTTP_LIMITS) as client:
         source = make_source(settings, client)
         print(f"Serving: {source.label}", file=out)
-        if isinstance(source, AutoCloudSource):
-            try:
-                return await _check_generations(source, settings, out)
-            finally:
-                await source.aclose()
         if isinstance(source, UnconfiguredSource):
             print(
                 "FAIL: no API key. Set BROWSER_USE_API_KEY, or BROWSER_USE_RUNS_DIR for local runs.", file=out
             )
             return 1
         try:
-            with anyio.fail_after(settings.call_deadline_s):
-                page = await source.list_tasks(status=None, page=1, page_size=5)
-                no_runs = (
-                    await source.diagnose_empty()
-                    if isinstance(source, LocalRunsSource) and not page.items and not page.total_items
-                    else []
-                )
-        except TasksError as exc:
-            print(f"FAIL: {exc.title}: {exc.message}", file=out)
-            return 1
-        except TimeoutError:
-            print(
-                f"FAIL: no answer within {settings.call_deadline_s:.0f}s. The API is slow or unreachable; "
-                "try again, or raise BROWSER_USE_CALL_DEADLINE.",
-                file=out,
-            )
-            return 1
+            if isinstance(source, AutoCloudSource):
+                return await _check_generations(source, settings, out)
+            return await _check_source(source, settings, out)
         finally:
             await source.aclose()
-        if no_runs and isinstance(source, LocalRunsSource):
-            for error in page.errors:
-                print(f"WARN: {error}", file=out)
-            print(f"FAIL: no runs found in {source.runs_dir}.", file=out)
-            for reason in no_runs:
-                print(f"  - {reason}", file=out)
-            return 1
-        total = page.total_items if page.total_items is not None else len(page.items)
-        print(f"OK: listed tasks ({total} in total).", file=out)
-        if page.items:
-            print(f"Newest: {page.items[0].id} ({page.items[0].status})", file=out)
+
+
+async def _check_source(source: TaskSource, settings: Settings, out: RedactingOutput) -> int:
+    """One source: list its newest tasks, and for an empty runs folder say why nothing was found."""
+    try:
+        with anyio.fail_after(settings.call_deadline_s):
+            page = await source.list_tasks(status=None, page=1, page_size=5)
+            no_runs = (
+                await source.diagnose_empty()
+                if isinstance(source, LocalRunsSource) and not page.items and not page.total_items
+                else []
+            )
+    except TasksError as exc:
+        print(f"FAIL: {exc.title}: {exc.message}", file=out)
+        return 1
+    except TimeoutError:
+        print(
+            f"FAIL: no answer within {settings.call_deadline_s:.0f}s. The API is slow or unreachable; "
+            "try again, or raise BROWSER_USE_CALL_DEADLINE.",
+            file=out,
+        )
+        return 1
+    if no_runs and isinstance(source, LocalRunsSource):
         for error in page.errors:
             print(f"WARN: {error}", file=out)
-            problems += 1 if settings.effective_source == "local" else 0
+        print(f"FAIL: no runs found in {source.runs_dir}.", file=out)
+        for reason in no_runs:
+            print(f"  - {reason}", file=out)
+        return 1
+    total = page.total_items if page.total_items is not None else len(page.items)
+    print(f"OK: listed tasks ({total} in total).", file=out)
+    if page.items:
+        print(f"Newest: {page.items[0].id} ({page.items[0].status})", file=out)
+    for error in page.errors:
+        print(f"WARN: {error}", file=out)
+    problems = len(page.errors) if settings.effective_source == "local" else 0
     print(
         "All checks passed." if not problems else f"{problems} warning(s); the server will still run.",
         file=out,
