@@ -48,7 +48,8 @@ from .untrusted import clean_line
 T = TypeVar("T")
 # `png` is full resolution in one fixed type, for the resource that must declare its mime type.
 Resolution = Literal["preview", "full", "png"]
-_RENDERERS = {"preview": media.make_preview, "full": media.make_full, "png": media.make_png}
+#: Renderers of the full-size resolutions; a preview is `media.make_preview` of one part of the page.
+_FULL_SIZE = {"full": media.make_full, "png": media.make_png}
 
 RUNNING_TASK_TTL_S = 2.0
 # Presigned links inside a cached task must not outlive themselves; without a stated
@@ -230,7 +231,7 @@ class TaskService:
         work = (
             functools.partial(media.make_preview, part=part)
             if resolution == "preview"
-            else _RENDERERS[resolution]
+            else _FULL_SIZE[resolution]
         )
         rendered = await self.run_cpu(work, data)
         self.renders.put(key, rendered, size=len(rendered.data))
