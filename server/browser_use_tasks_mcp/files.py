@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from . import media
 from .errors import MediaError, NotAvailableError, NotFoundError
-from .ids import coerce_int, pick_name, validate_file_name
+from .ids import coerce_int, file_not_found, pick_name, validate_file_name
 from .media.video import frame_at
 from .models import MediaItem, OutputFile, Step, Task
 from .service import TaskService, conversation_step
@@ -109,8 +109,7 @@ async def recording(service: TaskService, task_id: object, name: object) -> tupl
     names = [r.name for r in bundle.recordings]
     index = pick_name(names, wanted)
     if index is None:
-        listed = ", ".join(f"'{n}'" for n in names[:10]) or "none"
-        raise NotFoundError(f"Task {task.id} has no recording named '{wanted}'. Its recordings: {listed}.")
+        raise NotFoundError(file_not_found(task.id, wanted, names, what="recording"))
     item = bundle.recordings[index]
     if item.size_bytes is not None and item.size_bytes > MAX_RECORDING_BYTES:
         where = f"the file {item.path}" if item.path else "its download link (get_media)"

@@ -91,11 +91,13 @@ def pick_name(names: Sequence[str], requested: str) -> int | None:
     return next((i for i, name in enumerate(names) if name_key(name) == key), None)
 
 
-def file_not_found(task_id: str, requested: str, names: Sequence[str], limit: int = 10) -> str:
+def file_not_found(
+    task_id: str, requested: str, names: Sequence[str], limit: int = 10, *, what: str = "output file"
+) -> str:
     """The sentence for a file name no listed name matches; names are shown as code spans."""
     listed = ", ".join(code(n, 100) for n in names[:limit]) + (" …" if len(names) > limit else "")
-    available = f"Available: {listed}." if names else "It lists no output files."
-    return f"Task {task_id} has no output file {code(requested, 100)}. {available}"
+    available = f"Available: {listed}." if names else f"It lists no {what}s."
+    return f"Task {task_id} has no {what} {code(requested, 100)}. {available}"
 
 
 def coerce_int(value: object, *, what: str, minimum: int, maximum: int) -> int:

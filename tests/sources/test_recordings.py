@@ -101,7 +101,7 @@ async def test_unknown_hostile_and_broken_recordings_are_clear_errors(tmp_path: 
     shutil.copytree(BUNDLED_RUNS_DIR / RUN, tmp_path / RUN)
     (tmp_path / RUN / "video" / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 500)
     async with client_for(local_settings(tmp_path)) as client:
-        with pytest.raises(MCPError, match="no recording named 'nope.mp4'.*" + VIDEO.name[:8]):
+        with pytest.raises(MCPError, match="no recording `nope.mp4`. Available: `" + VIDEO.name[:8]):
             await client.read_resource(f"browser-use://tasks/{RUN}/recordings/nope.mp4")
         with pytest.raises(MCPError, match=r"could not be decoded|no video stream|no decodable frame"):
             await client.read_resource(f"browser-use://tasks/{RUN}/recordings/broken.mp4/steps/2")
