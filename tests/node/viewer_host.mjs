@@ -224,6 +224,7 @@ function withTimeout(promise, message) {
 async function main() {
   const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
   const { client, serverLog } = await openServer(spec);
+  // Playwright gives every launch a new temporary profile (user-data-dir), removed on close.
   const browser = await chromium.launch({
     executablePath: spec.chromium,
     headless: true,

@@ -29,6 +29,7 @@ from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
 from tests.emulator import (
     CREATED_TASK,
     FAILED_TASK,
+    HUNDRED_STEP_TASK,
     NAMED_V2_TASKS,
     NO_SCREENSHOTS_TASK,
     UNTRUSTED_CONTENT_TASK,
@@ -187,6 +188,8 @@ def test_every_cloud_task_in_the_viewer(
     else:
         url = {"v1": emu.v1_url, "v2": emu.v2_url, "v3": emu.v3_url, "v4": emu.v4_url}[version]
     ids = list(CLOUD_TASKS.values()) + (list(V1_ONLY_TASKS.values()) if version == "v1" else [])
+    if version == "v2":
+        ids.append(HUNDRED_STEP_TASK)
     tasks: list[dict[str, Any]] = [
         {
             "id": task_id,
@@ -211,6 +214,8 @@ def test_every_cloud_task_in_the_viewer(
     media = shown[FAILED_TASK]["media"]
     assert media["gif"] is not None and media["gif"]["width"] > 100, media
     assert (PNG_DIR / f"cloud-{version}-failed.png").is_file()
+    if version == "v2":
+        assert shown[HUNDRED_STEP_TASK]["rows"] == 100
 
 
 def _hostile_copy(source: Path, target: Path) -> None:
