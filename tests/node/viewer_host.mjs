@@ -17,7 +17,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
-import { AppBridge } from "@modelcontextprotocol/ext-apps/app-bridge";
+import { AppBridge, RESOURCE_URI_META_KEY } from "@modelcontextprotocol/ext-apps/app-bridge";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { chromium } from "playwright-core";
@@ -76,7 +76,9 @@ async function viewerResource(client) {
   const { contents } = await client.readResource({ uri });
   const [html] = contents;
   if (html.mimeType !== APP_MIME) throw new Error(`viewer served as ${html.mimeType}`);
-  return { uri, html: html.text, meta: html._meta ?? null };
+  // The flat key of the first drafts, as the official package spells it.
+  const flatUri = getTask._meta[RESOURCE_URI_META_KEY] ?? null;
+  return { uri, flatUri, html: html.text, meta: html._meta ?? null };
 }
 
 async function showTask(browser, client, resource, task, out) {
@@ -171,6 +173,14 @@ async function showTask(browser, client, resource, task, out) {
   summary.pwned = await page.frames()[1].evaluate(() => window.__pwned === true);
   summary.theme = await frame.locator("html").getAttribute("data-theme");
   summary.background = await body.evaluate((node) => getComputedStyle(node).backgroundColor);
+  summary.overflowX = await frame.locator("html").evaluate((node) => node.scrollWidth - node.clientWidth);
+  if (task.switchTheme) {
+    // The host switches theme mid-conversation: the viewer follows.
+    const other = summary.theme === "dark" ? "light" : "dark";
+    await bridge.sendHostContextChange({ theme: other });
+    await frame.locator(`html[data-theme="${other}"]`).waitFor({ timeout: WAIT_MS });
+    summary.switchedTo = other;
+  }
   summary.htmlBytes = Buffer.byteLength(resource.html);
   await context.close();
   return { ...summary, requests, pageErrors, bridgeCalls };
@@ -237,7 +247,7 @@ async function main() {
     const resource = await viewerResource(client);
     const tasks = [];
     for (const task of spec.tasks) tasks.push(await showTask(browser, client, resource, task, spec.out));
-    process.stdout.write(JSON.stringify({ resource: { uri: resource.uri, meta: resource.meta }, tasks }) + "\n");
+    process.stdout.write(JSON.stringify({ resource: { uri: resource.uri, flatUri: resource.flatUri, meta: resource.meta }, tasks }) + "\n");
   } catch (error) {
     process.stdout.write(JSON.stringify({ error: String(error?.stack ?? error), serverLog: serverLog() }) + "\n");
     process.exitCode = 1;

@@ -88,7 +88,12 @@ def run_viewer(harness: Path, tmp_path: Path, env: dict[str, str], tasks: list[d
     assert lines, f"no output (exit {done.returncode}); stderr:\n{done.stderr[-3000:]}"
     summary: dict[str, Any] = json.loads(lines[-1])
     assert done.returncode == 0 and "error" not in summary, json.dumps(summary)[:4000]
-    assert summary["resource"]["uri"] == "ui://browser-use-tasks/run-viewer.html"
+    assert (
+        summary["resource"]["uri"]
+        == summary["resource"]["flatUri"]
+        == "ui://browser-use-tasks/run-viewer.html"
+    )
+    assert all(domains == [] for domains in summary["resource"]["meta"]["ui"]["csp"].values())
     shown: list[Any] = summary["tasks"]
     for task in shown:
         if task.get("png"):
@@ -109,6 +114,7 @@ def check_shown(task: dict[str, Any]) -> None:
         assert task["bridgeCalls"] == [] and "no steps" in task["notice"], label
         return
     assert task["errorRows"] == failing, label
+    assert task["overflowX"] <= 0, (label, "wider than its frame")
     selected = failing[0] if failing else step_count
     assert task["selected"] == selected and task["ariaSelected"] == [selected], label
     # One step's details and screenshot, through one bridge call, not all steps at once.
@@ -150,7 +156,7 @@ def test_every_local_run_in_the_viewer(harness: Path, tmp_path: Path) -> None:
             "width": 380,
             "theme": "dark",
         },
-        {"id": "trade-login-max-steps"},
+        {"id": "trade-login-max-steps", "switchTheme": True},
         {"id": HOSTILE_RUN},
     ]
     env = server_env(BROWSER_USE_SOURCE="local", BROWSER_USE_RUNS_DIR=str(runs))
@@ -164,6 +170,9 @@ def test_every_local_run_in_the_viewer(harness: Path, tmp_path: Path) -> None:
     assert {"Memory", "Next goal", "Actions", "Errors", "Tabs"} <= set(failed["first"]["sections"])
     assert {t["theme"] for t in shown.values()} == {"light", "dark"}
     assert shown["order-blue-widget"]["background"] != failed["background"]  # the dark theme applied
+    assert shown["trade-login-max-steps"]["switchedTo"] == "dark"
+    # Nothing wider than a narrow chat column, and nothing wider than a wide one.
+    assert all(t["overflowX"] <= 0 for t in shown.values()), {t["id"]: t["overflowX"] for t in shown.values()}
     # The run's own GIF and its recording, loaded only when asked for.
     media = failed["media"]
     assert media["gif"] is not None and media["gif"]["width"] > 100, media
