@@ -7,6 +7,8 @@ viewer itself is checked in a real browser in `tests/viewer/`.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from typing import Any
 
@@ -74,6 +76,11 @@ async def test_get_task_names_the_viewer_and_the_server_serves_it(source: Source
     html = contents.text
     assert len(html.encode()) < 200_000
     assert "default-src 'none'" in html and "img-src data:" in html
+    # Only the viewer's own script may run: the policy names it by hash, not 'unsafe-inline'.
+    [script] = re.findall(r"<script>(.*?)</script>", html, re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in html, f"after editing the script, its hash is sha256-{digest}"
+    assert "unsafe-inline" not in html.split("script-src", 1)[1].split(";", 1)[0]
     # Self-contained: no remote URL, no external script or stylesheet, and data never parsed as HTML.
     assert not re.search(r"https?://", html)
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
