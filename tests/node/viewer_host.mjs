@@ -192,11 +192,22 @@ async function showMedia(frame) {
   await frame.locator('#media[data-media="done"]').waitFor({ timeout: WAIT_MS });
   const gif = frame.locator("#gif:not([hidden])");
   const status = frame.locator("#gif-status");
-  return {
-    gif: (await gif.count()) ? await gif.evaluate((img) => ({ width: img.naturalWidth, height: img.naturalHeight })) : null,
+  const shown = {
+    gif: (await gif.count()) ? await gif.evaluate((img) => ({ width: img.naturalWidth, height: img.naturalHeight, scheme: img.src.split(":")[0] })) : null,
     status: await status.textContent(),
     recordings: await frame.locator('[data-testid="recordings"] li').allTextContents(),
+    video: null,
   };
+  const play = frame.locator('[data-testid="play"]').first();
+  if (await play.count()) {
+    await play.click();
+    const video = frame.locator('video[data-ready="true"], video[data-failed="true"]');
+    await video.waitFor({ timeout: WAIT_MS });
+    shown.video = await video.evaluate((v) => ({
+      played: v.dataset.ready === "true", duration: v.duration, width: v.videoWidth, scheme: v.src.split(":")[0],
+    }));
+  }
+  return shown;
 }
 
 async function savePng(page, task, out, summary) {

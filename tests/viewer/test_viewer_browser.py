@@ -29,6 +29,7 @@ from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
 from tests.emulator import (
     CREATED_TASK,
     FAILED_TASK,
+    FILES_TASK,
     HUNDRED_STEP_TASK,
     NAMED_V2_TASKS,
     NO_SCREENSHOTS_TASK,
@@ -173,11 +174,20 @@ def test_every_local_run_in_the_viewer(harness: Path, tmp_path: Path) -> None:
     assert shown["trade-login-max-steps"]["switchedTo"] == "dark"
     # Nothing wider than a narrow chat column, and nothing wider than a wide one.
     assert all(t["overflowX"] <= 0 for t in shown.values()), {t["id"]: t["overflowX"] for t in shown.values()}
-    # The run's own GIF and its recording, loaded only when asked for.
+    # The run's own GIF and its recording, loaded only when asked for, as resources through the bridge.
     media = failed["media"]
     assert media["gif"] is not None and media["gif"]["width"] > 100, media
-    assert [c["name"] for c in failed["bridgeCalls"][2:]] == ["get_gif", "get_media"]
     assert len(media["recordings"]) == 1 and ".mp4" in media["recordings"][0], media
+    # The recording plays from the bytes read through the bridge (a blob: URL, nothing fetched).
+    video = media["video"]
+    assert video is not None and video["played"] and video["scheme"] == "blob"
+    assert video["duration"] > 1 and video["width"] > 100
+    calls = failed["bridgeCalls"][2:]
+    assert [c.get("name") or c["uri"] for c in calls] == [
+        "get_media",
+        "browser-use://tasks/red-gadget-expired-coupon/gif",
+        "browser-use://tasks/red-gadget-expired-coupon/recordings/06b02dba-72bc-7ae4-8000-1b4140d6bd88.mp4",
+    ]
     # The hostile title is shown as the very text it is; the timeline and details hold no markup.
     hostile = shown[HOSTILE_RUN]
     assert any(HOSTILE_TITLE in text for text in hostile["pageTitles"]), hostile["pageTitles"]
@@ -203,7 +213,7 @@ def test_every_cloud_task_in_the_viewer(
         {
             "id": task_id,
             "png": f"cloud-{version}-failed.png" if task_id == FAILED_TASK else None,
-            "media": task_id == FAILED_TASK,
+            "media": task_id in {FAILED_TASK, FILES_TASK},
         }
         for task_id in ids
     ]
@@ -221,7 +231,14 @@ def test_every_cloud_task_in_the_viewer(
     assert shown[UNTRUSTED_CONTENT_TASK]["injected"] == 0
     # A GIF for the failed task: the source's own, or assembled from its screenshots.
     media = shown[FAILED_TASK]["media"]
-    assert media["gif"] is not None and media["gif"]["width"] > 100, media
+    assert media["gif"] is not None and media["gif"]["width"] > 100 and media["gif"]["scheme"] == "data", (
+        media
+    )
+    # The emulator's recording is a stub (a valid header, no frames): the viewer says it cannot play it.
+    recorded = shown[FILES_TASK]["media"]
+    assert recorded["recordings"] and recorded["video"] is not None and not recorded["video"]["played"], (
+        recorded
+    )
     assert (PNG_DIR / f"cloud-{version}-failed.png").is_file()
     if version == "v2":
         assert shown[HUNDRED_STEP_TASK]["rows"] == 100
