@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from typing import Any
 
@@ -20,8 +21,9 @@ from mcp_types import TextResourceContents
 
 from browser_use_tasks_mcp.app import build_server
 from browser_use_tasks_mcp.apps import MAX_ROWS, TIMELINE_KEY, VIEWER_URI
-from tests.emulator import LONG_TASK
+from tests.emulator import LONG_TASK, UNTRUSTED_CONTENT_TASK
 from tests.helpers import call_ok
+from tests.reliability.test_hostile_input import FORBIDDEN
 from tests.tools.common import Source
 
 pytestmark = pytest.mark.anyio
@@ -94,6 +96,21 @@ async def test_a_long_run_is_capped_and_says_so(make_source: Any) -> None:
     rows = timeline(result.meta)
     assert rows is not None
     assert rows["step_count"] == 500 and len(rows["steps"]) == min(500, MAX_ROWS)
+    assert len(json.dumps(rows)) < 200_000  # what the host hands the viewer stays small
+
+
+@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4"])
+async def test_timeline_rows_are_clean_single_lines(version: str, make_source: Any) -> None:
+    """Page-written text reaches the viewer as text, but without control, bidi or zero-width tricks."""
+    source: Source = make_source(version)
+    async with apps_client(source) as client:
+        result = await call_ok(client, "get_task", {"task_id": UNTRUSTED_CONTENT_TASK})
+    rows = timeline(result.meta)
+    assert rows is not None and rows["steps"]
+    texts = [row[key] or "" for row in rows["steps"] for key in ("next_goal", "url")]
+    assert any(texts)
+    for text in texts:
+        assert not FORBIDDEN.search(text) and "\n" not in text, repr(text)
 
 
 async def test_the_server_advertises_mcp_apps(source: Source) -> None:
