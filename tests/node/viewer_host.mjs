@@ -225,7 +225,15 @@ async function stepView(frame, number) {
   const loaded = await shot.count();
   const view = {
     heading: await frame.locator("#step-title").textContent(),
-    screenshot: loaded ? await shot.evaluate((img) => ({ width: img.naturalWidth, height: img.naturalHeight, scheme: img.src.split(":")[0] })) : null,
+    screenshot: loaded
+      ? await shot.evaluate((img) => {
+          // Shown whole: scaled into its box, never cropped by it.
+          const box = img.parentElement.getBoundingClientRect();
+          const shown = img.getBoundingClientRect();
+          const fits = shown.left >= box.left - 0.5 && shown.right <= box.right + 0.5 && shown.width > 0;
+          return { width: img.naturalWidth, height: img.naturalHeight, scheme: img.src.split(":")[0], fits };
+        })
+      : null,
     status: await frame.locator('[data-testid="shot-status"]').textContent(),
   };
   view.sections = await frame.locator("#step-body [data-section]").evaluateAll((s) => s.map((x) => x.dataset.section));

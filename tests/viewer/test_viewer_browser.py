@@ -141,6 +141,7 @@ def check_shown(task: dict[str, Any]) -> None:
             shot = view["screenshot"]
             assert shot is not None and shot["scheme"] == "data", (label, view)
             assert shot["width"] > 100 and shot["height"] > 100, (label, view)
+            assert shot["fits"], (label, "screenshot cropped by its box")
     # Nothing the server sent became markup or ran.
     assert task["injected"] == 0 and task["pwned"] is False, label
 
