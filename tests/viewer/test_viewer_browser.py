@@ -179,9 +179,9 @@ def test_every_local_run_in_the_viewer(harness: Path, tmp_path: Path) -> None:
     media = failed["media"]
     assert media["gif"] is not None and media["gif"]["width"] > 100, media
     assert len(media["recordings"]) == 1 and ".mp4" in media["recordings"][0], media
-    # The recording plays from the bytes read through the bridge (a blob: URL, nothing fetched).
+    # The recording plays from the bytes read through the bridge (a data: URL, nothing fetched).
     video = media["video"]
-    assert video is not None and video["played"] and video["scheme"] == "blob"
+    assert video is not None and video["played"] and video["scheme"] == "data"
     assert video["duration"] > 1 and video["width"] > 100
     calls = failed["bridgeCalls"][2:]
     assert [c.get("name") or c["uri"] for c in calls] == [
