@@ -115,9 +115,13 @@ async function showTask(browser, client, resource, task, out) {
     bridge.oninitialized = resolve;
   });
   await bridge.connect(transport);
+  // As a host's sandbox does: the viewer runs under the policy built from its declared `_meta.ui.csp`,
+  // on top of its own.
+  const hostPolicy = hostCsp(resource.meta?.ui?.csp ?? {});
+  const framed = resource.html.replace("<head>", `<head><meta http-equiv="Content-Security-Policy" content="${hostPolicy}">`);
   await page.evaluate((html) => {
     document.getElementById("app").srcdoc = html;
-  }, resource.html);
+  }, framed);
   await withTimeout(initialized, "the viewer never initialized");
 
   const args = { task_id: task.id };
@@ -215,6 +219,25 @@ async function savePng(page, task, out, summary) {
   mkdirSync(out, { recursive: true });
   summary.png = path.join(out, task.png);
   await page.locator("#app").screenshot({ path: summary.png });
+}
+
+// The CSP the MCP Apps specification has a host build from a resource's `_meta.ui.csp`
+// (its restrictive defaults when a list is empty or missing).
+function hostCsp(csp) {
+  const list = (domains) => (domains ?? []).join(" ");
+  const resources = list(csp.resourceDomains);
+  return [
+    "default-src 'none'",
+    `script-src 'self' 'unsafe-inline' ${resources}`,
+    `style-src 'self' 'unsafe-inline' ${resources}`,
+    `img-src 'self' data: ${resources}`,
+    `font-src 'self' ${resources}`,
+    `media-src 'self' data: ${resources}`,
+    `connect-src ${list(csp.connectDomains) || "'none'"}`,
+    `frame-src ${list(csp.frameDomains) || "'none'"}`,
+    `base-uri ${list(csp.baseUriDomains) || "'self'"}`,
+    "object-src 'none'",
+  ].map((d) => d.trim()).join("; ");
 }
 
 // One step as shown once its screenshot has loaded (or the viewer said there is none).
