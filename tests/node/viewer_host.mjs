@@ -101,7 +101,7 @@ async function showTask(browser, client, resource, task, out) {
     null,
     { name: "viewer-host-test", version: "0.1.0" },
     { serverTools: {}, serverResources: {} },
-    { hostContext: { theme: task.theme ?? "light", displayMode: "inline" } },
+    { hostContext: { theme: task.theme ?? "light", displayMode: "inline", ...(task.styles ? { styles: { variables: task.styles } } : {}) } },
   );
   bridge.oncalltool = async (params) => {
     bridgeCalls.push({ method: "tools/call", name: params.name, arguments: params.arguments ?? {} });
@@ -184,6 +184,7 @@ async function showTask(browser, client, resource, task, out) {
     await bridge.sendHostContextChange({ theme: other });
     await frame.locator(`html[data-theme="${other}"]`).waitFor({ timeout: WAIT_MS });
     summary.switchedTo = other;
+    summary.backgroundAfterSwitch = await body.evaluate((node) => getComputedStyle(node).backgroundColor);
   }
   summary.htmlBytes = Buffer.byteLength(resource.html);
   await context.close();

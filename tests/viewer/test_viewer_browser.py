@@ -158,7 +158,12 @@ def test_every_local_run_in_the_viewer(harness: Path, tmp_path: Path) -> None:
             "width": 380,
             "theme": "dark",
         },
-        {"id": "trade-login-max-steps", "switchTheme": True},
+        # A host that passes its own colours (standard style variables), in light-dark() form.
+        {
+            "id": "trade-login-max-steps",
+            "switchTheme": True,
+            "styles": {"--color-background-primary": "light-dark(rgb(250, 249, 245), rgb(38, 38, 36))"},
+        },
         {"id": HOSTILE_RUN},
     ]
     env = server_env(BROWSER_USE_SOURCE="local", BROWSER_USE_RUNS_DIR=str(runs))
@@ -173,6 +178,9 @@ def test_every_local_run_in_the_viewer(harness: Path, tmp_path: Path) -> None:
     assert {t["theme"] for t in shown.values()} == {"light", "dark"}
     assert shown["order-blue-widget"]["background"] != failed["background"]  # the dark theme applied
     assert shown["trade-login-max-steps"]["switchedTo"] == "dark"
+    # The host's light-dark() colour follows the theme.
+    assert shown["trade-login-max-steps"]["background"] == "rgb(250, 249, 245)"
+    assert shown["trade-login-max-steps"]["backgroundAfterSwitch"] == "rgb(38, 38, 36)"
     # Nothing wider than a narrow chat column, and nothing wider than a wide one.
     assert all(t["overflowX"] <= 0 for t in shown.values()), {t["id"]: t["overflowX"] for t in shown.values()}
     # The run's own GIF and its recording, loaded only when asked for, as resources through the bridge.
