@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 from mcp.server.mcpserver import MCPServer
 
-from . import SERVER_NAME, __version__
+from . import SERVER_NAME, __version__, apps
 from .config import Settings
 from .prompts import register_prompts
 from .resources import register_resources
@@ -63,6 +63,7 @@ def build_server(settings: Settings) -> TasksServer:
         version=__version__,
         lifespan=lifespan,
         log_level=_sdk_level(settings.log_level),
+        extensions=[apps.extension()],
     )
     register_tools(server)
     register_resources(server)

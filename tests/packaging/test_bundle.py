@@ -270,6 +270,7 @@ def test_packed_bundle_holds_the_server_its_dependencies_and_a_valid_manifest(
         "server/main.py",
         "server/browser_use_tasks_mcp/__init__.py",
         "server/browser_use_tasks_mcp/examples/runs/order-blue-widget/AgentHistory.json",
+        "server/browser_use_tasks_mcp/apps/run_viewer.html",
         f"server/lib/{tag}/{build_bundle.MARKER}",
     ):
         assert required in names, required

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp_types import TextResourceContents
 
 from tests.helpers import REPO, text_of
 
@@ -61,7 +62,11 @@ async def serves_the_example_runs(command: str, args: list[str], env: dict[str, 
     params = StdioServerParameters(command=command, args=args, env=env)
     async with Client(params, read_timeout_seconds=120) as client:
         result = await client.call_tool("get_task", {"task_id": "order-blue-widget"})
+        viewer = await client.read_resource("ui://browser-use-tasks/run-viewer.html")
     assert "ACME-1042" in text_of(result)
+    # The run viewer's HTML is package data: installed with the code and served whole.
+    [html] = viewer.contents
+    assert isinstance(html, TextResourceContents) and html.text.rstrip().endswith("</html>")
 
 
 # --------------------------------------------------------------------------- today: from a clone

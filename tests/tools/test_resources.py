@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from mcp_types import TextResourceContents
 
+from browser_use_tasks_mcp.apps import VIEWER_URI
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
 from tests.emulator import FAILED_TASK, FILES_TASK, UNTRUSTED_CONTENT_TASK
 from tests.helpers import call_ok
@@ -152,7 +153,8 @@ async def test_resources_list_shows_recent_step_logs(make_source: Callable[..., 
         listing = await call_ok(client, "list_tasks", {"page_size": 20})
     uris = [str(r.uri) for r in resources]
     newest = [i["id"] for i in listing.structured_content["page"]["items"]]  # type: ignore[index]
-    assert uris == [f"browser-use://tasks/{task_id}/steps" for task_id in newest]
+    # The run viewer (an MCP App) first, then the newest tasks' step logs.
+    assert uris == [VIEWER_URI] + [f"browser-use://tasks/{task_id}/steps" for task_id in newest]
     # resources/list and list_tasks share one query: the second listing came from it.
     assert emu.count("/api/v2/tasks") == 1
 
@@ -160,6 +162,6 @@ async def test_resources_list_shows_recent_step_logs(make_source: Callable[..., 
 async def test_local_resources_list_shows_every_run(make_source: Callable[..., Source]) -> None:
     async with make_source("local").client() as client:
         resources = (await client.list_resources()).resources
-    assert [str(r.uri) for r in resources] == [
+    assert [str(r.uri) for r in resources] == [VIEWER_URI] + [
         f"browser-use://tasks/{run}/steps" for run in (MAX_STEPS_RUN, FAILED_RUN, SUCCEEDED_RUN)
     ]

@@ -77,7 +77,7 @@ def test_every_listed_tool_has_its_test_file_and_snapshots_on_every_source(name:
 
 def test_every_tool_test_file_and_snapshot_folder_names_a_listed_tool() -> None:
     names = set(tool_names())
-    non_tool = {"surface", "resources", "prompts", "completions", "errors", "snapshot_helper"}
+    non_tool = {"surface", "resources", "prompts", "completions", "errors", "snapshot_helper", "run_viewer"}
     for path in HERE.glob("test_*.py"):
         stem = path.stem.removeprefix("test_")
         assert stem in names | non_tool, f"{path.name} tests no tool that tools/list lists"

@@ -39,5 +39,9 @@ TOOLS: tuple[ToolSpec, ...] = (
 def register_tools(server: MCPServer[Any]) -> None:
     for spec in TOOLS:
         server.tool(
-            name=spec.name, title=spec.title, description=spec.description, annotations=spec.annotations
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            annotations=spec.annotations,
+            meta=spec.meta,
         )(spec.handler)

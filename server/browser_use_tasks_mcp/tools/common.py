@@ -42,6 +42,8 @@ class ToolSpec:
     title: str
     description: str
     annotations: ToolAnnotations = field(default_factory=lambda: READ_ONLY)
+    #: Tool `_meta`, e.g. the MCP App a host renders with the result.
+    meta: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 
-from .. import render
+from .. import apps, render
 from ..guard import run_tool
 from ..results import TaskResult, task_result
 from ..service import TaskService
@@ -28,9 +29,13 @@ async def get_task(task_id: TaskId, ctx: Context[Any, Any]) -> Annotated[CallToo
         # A cached task is rendered once: repeated reads cost a lookup, not a re-render.
         text = service.memo(task, "get_task:text", lambda: render.render_task(task))
         structured, cut = service.memo(task, "get_task:structured", lambda: bounded(task_result(task)))
-        return fitted(text, structured, cut)
+        result = fitted(text, structured, cut)
+        if client_supports_apps(ctx):
+            # Only for hosts that render the run viewer; `_meta` is for the viewer, never the model.
+            result.meta = dict(service.memo(task, "get_task:viewer", lambda: apps.timeline_meta(task)))
+        return result
 
     return await run_tool(ctx, "get_task", work)
 
 
-TOOL = ToolSpec(get_task, title="Get task", description=DESCRIPTION)
+TOOL = ToolSpec(get_task, title="Get task", description=DESCRIPTION, meta=apps.TOOL_META)
