@@ -16,7 +16,9 @@ from tests.helpers import free_port
 
 
 def redis_binary() -> str:
-    found = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
+    found = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
+    )
     if found is None:
         if os.environ.get("CI"):
             pytest.fail("redis-server is missing: CI installs Debian's redis-server package (.ci/run)")
@@ -35,7 +37,17 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -66,7 +78,7 @@ class RedisServer:
         except OSError:
             return False
 
-    def keys(self) -> list[str]:
+    def stored_keys(self) -> list[str]:
         reply = self.command("KEYS", "*").decode(errors="replace").split("\r\n")
         return [line for line in reply[1:] if line and not line.startswith("$")]
 
