@@ -14,6 +14,7 @@ from mcp.server.mcpserver import MCPServer
 
 from . import SERVER_NAME, __version__
 from .config import Settings
+from .cpu_pool import CpuPool
 from .metrics import METRICS
 from .prompts import register_prompts
 from .resources import register_resources
@@ -85,10 +86,14 @@ class ProcessState:
         settings = self.settings
         client = await stack.enter_async_context(http_client(settings))
         shared = self._shared_cache(stack)
+        pool = None
+        if settings.cpu_processes:
+            pool = CpuPool(settings.cpu_processes)
+            stack.callback(pool.close)
         source = make_source(settings, client)
         log.info("serving %s", source.label)
         key = settings.api_key.get_secret_value() if settings.api_key else None
-        service = TaskService(source, shared=shared, scope=scope_of(key, _scope_secret()))
+        service = TaskService(source, shared=shared, scope=scope_of(key, _scope_secret()), cpu_pool=pool)
         stack.push_async_callback(service.aclose)
         keyed = None
         if settings.client_keys:
@@ -96,6 +101,7 @@ class ProcessState:
                 settings,
                 client,
                 shared=shared,
+                cpu_pool=pool,
                 scope_secret=_scope_secret(),
                 fallback=service if key else None,
             )

@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
         "BROWSER_USE_CALL_DEADLINE, "
         "BROWSER_USE_MCP_AUTH_TOKEN, BROWSER_USE_MCP_LOG_LEVEL, BROWSER_USE_MCP_HEADER_TIMEOUT, "
         "BROWSER_USE_MCP_IDLE_TIMEOUT, BROWSER_USE_MCP_WORKERS, BROWSER_USE_MCP_STATELESS, "
-        "BROWSER_USE_MCP_CACHE_URL, BROWSER_USE_MCP_CLIENT_KEYS. Flags override them.",
+        "BROWSER_USE_MCP_CACHE_URL, BROWSER_USE_MCP_CLIENT_KEYS, BROWSER_USE_MCP_CACHE_SECRET, "
+        "BROWSER_USE_MCP_CPU_PROCESSES. Flags override them.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(

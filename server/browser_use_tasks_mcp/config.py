@@ -75,6 +75,8 @@ class Settings:
     stateless_http: bool = False
     cache_url: SecretStr | None = None
     client_keys: bool = False
+    # Image work (previews, GIFs) in this many worker processes instead of threads; 0: threads.
+    cpu_processes: int = 0
 
     @property
     def effective_api_version(self) -> ApiChoice:
@@ -155,6 +157,10 @@ class Settings:
         return self
 
     def _validate_team(self) -> None:
+        if not 0 <= self.cpu_processes <= 32:
+            raise ConfigError(
+                f"BROWSER_USE_MCP_CPU_PROCESSES must be a number from 0 (threads) to 32, got {self.cpu_processes}."
+            )
         if not 1 <= self.workers <= 64:
             raise ConfigError(f"--workers must be a number from 1 to 64, got {self.workers}.")
         if self.transport == "stdio" and (self.workers > 1 or self.stateless_http or self.client_keys):
@@ -243,6 +249,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         stateless_http=_env_flag(env, "BROWSER_USE_MCP_STATELESS"),
         cache_url=SecretStr(cache) if (cache := get("BROWSER_USE_MCP_CACHE_URL")) else None,
         client_keys=_env_flag(env, "BROWSER_USE_MCP_CLIENT_KEYS"),
+        cpu_processes=_env_int(env, "BROWSER_USE_MCP_CPU_PROCESSES", 0),
     )
 
 

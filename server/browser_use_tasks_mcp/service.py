@@ -23,6 +23,7 @@ import anyio.to_thread
 
 from . import media, shared_codecs, uris
 from .cache import ByteLRU, SingleFlight
+from .cpu_pool import CpuPool
 from .errors import (
     FetchRefusedError,
     InvalidInputError,
@@ -83,7 +84,10 @@ class TaskService:
         clock: Callable[[], float] = time.monotonic,
         shared: SharedCache | None = None,
         scope: str = "nokey",
+        cpu_pool: CpuPool | None = None,
     ) -> None:
+        #: Worker processes for image work (`BROWSER_USE_MCP_CPU_PROCESSES`); None: threads.
+        self.cpu_pool = cpu_pool
         self.source = source
         #: The cache workers share (Redis), and what this service's values are filed under there: a
         #: keyed hash of its API key. A live source (local files) is cheaper to read than to share.
@@ -283,12 +287,14 @@ class TaskService:
         return rendered
 
     async def run_cpu(self, work: Callable[..., T], *args: Any, checked: bool = False) -> T:
-        """CPU-bound work in a worker thread, at most two at once.
+        """CPU-bound work in a worker thread, at most two at once (or in the process pool, if any).
 
         When the call is cancelled (its deadline, the client, shutdown) this returns at once,
         and work that takes `cancelled=` (`checked=True`) stops at its next check instead of
         burning CPU for a result nobody will read.
         """
+        if self.cpu_pool is not None:
+            return await self.cpu_pool.run(work, *args, checked=checked)
         stop = threading.Event()
 
         def cancelled() -> None:

@@ -21,6 +21,7 @@ from mcp.server.mcpserver import Context
 from pydantic import SecretStr
 
 from .config import Settings
+from .cpu_pool import CpuPool
 from .errors import InvalidInputError, NotConfiguredError
 from .service import TaskService
 from .shared_cache import SharedCache, scope_of
@@ -57,12 +58,14 @@ class KeyedServices:
         client: httpx2.AsyncClient,
         *,
         shared: SharedCache | None,
+        cpu_pool: CpuPool | None = None,
         scope_secret: bytes,
         fallback: TaskService | None,
     ) -> None:
         self._settings = settings
         self._client = client
         self._shared = shared
+        self._cpu_pool = cpu_pool
         self._secret = scope_secret
         #: The server's own key's service, for requests without a key; None when it has no key.
         self._fallback = fallback
@@ -96,6 +99,7 @@ class KeyedServices:
             media_cache_bytes=KEY_MEDIA_CACHE_BYTES,
             shared=self._shared,
             scope=scope,
+            cpu_pool=self._cpu_pool,
         )
         self._services[scope] = service
         while len(self._services) > MAX_KEYS:
