@@ -278,3 +278,31 @@ async def test_sse_clients_share_one_cache_and_pool(fresh_emulator: Emulator) ->
                 result = await session.call_tool("get_task", {"task_id": FINISHED_TASK})
                 assert not result.is_error
     assert task_requests(fresh_emulator, FINISHED_TASK) == 1
+
+
+def test_check_reports_the_shared_cache_and_never_its_password(redis: RedisServer) -> None:
+    import subprocess
+    import sys
+
+    from tests.helpers import free_port
+
+    def check(url: str) -> subprocess.CompletedProcess[str]:
+        env = server_env(
+            BROWSER_USE_MCP_CACHE_URL=url, BROWSER_USE_MCP_CLIENT_KEYS="1", BROWSER_USE_SOURCE="cloud"
+        )
+        return subprocess.run(
+            [sys.executable, "-m", "browser_use_tasks_mcp", "check", "--transport", "streamable-http"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    good = check(redis.url)
+    bad = check(f"redis://:hunter2-secret@127.0.0.1:{free_port()}/0")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert f"Shared cache redis://127.0.0.1:{redis.port}/0: OK" in good.stdout
+    assert "X-Browser-Use-API-Key" in good.stdout
+    assert bad.returncode == 1 and "FAIL: not reachable" in bad.stdout
+    assert "hunter2" not in bad.stdout + bad.stderr
