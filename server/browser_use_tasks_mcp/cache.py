@@ -10,6 +10,8 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
+from .metrics import METRICS
+
 V = TypeVar("V")
 
 
@@ -94,6 +96,7 @@ class SingleFlight:
             flight = self._flights.get(key)
             if flight is None:
                 return await self._lead(key, work)
+            METRICS.coalesced += 1
             await flight.done.wait()
             if flight.completed:
                 if flight.error is not None:

@@ -12,6 +12,7 @@ from .app import HTTP_LIMITS
 from .config import Settings
 from .errors import TasksError
 from .logs import RedactingFilter
+from .shared_cache import SharedCache
 from .sources import TaskSource, UnconfiguredSource, make_source
 from .sources.cloud_auto import AutoCloudSource
 from .sources.local import LocalRunsSource
@@ -40,6 +41,11 @@ async def _check(settings: Settings) -> int:
         print(f"API version: {settings.effective_api_version}", file=out)
         print(f"Base URL: {settings.effective_base_url}", file=out)
         print(f"API key: {'set' if settings.api_key else 'MISSING'}", file=out)
+    if settings.cache_url is not None and not await _check_shared_cache(settings, out):
+        return 1
+    if settings.client_keys and settings.api_key is None:
+        print("Keys: each user sends their own in X-Browser-Use-API-Key; the server has none to try.", file=out)
+        return 0
     timeout = httpx2.Timeout(settings.request_timeout_s)
     async with httpx2.AsyncClient(timeout=timeout, limits=HTTP_LIMITS) as client:
         source = make_source(settings, client)
@@ -55,6 +61,18 @@ async def _check(settings: Settings) -> int:
             return await _check_source(source, settings, out)
         finally:
             await source.aclose()
+
+
+async def _check_shared_cache(settings: Settings, out: RedactingOutput) -> bool:
+    assert settings.cache_url is not None
+    cache = SharedCache(settings.cache_url.get_secret_value())
+    try:
+        await cache.put("check", b"ok", ttl_s=5)
+        answered = await cache.get("check") == b"ok"
+    finally:
+        await cache.aclose()
+    print(f"Shared cache {cache.where}: {'OK' if answered else 'FAIL: not reachable'}", file=out)
+    return answered
 
 
 async def _check_source(source: TaskSource, settings: Settings, out: RedactingOutput) -> int:

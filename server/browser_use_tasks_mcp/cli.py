@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
         "BROWSER_USE_RUNS_DIR, BROWSER_USE_SCREENSHOT_DIRS, BROWSER_USE_SOURCE, BROWSER_USE_TIMEOUT, "
         "BROWSER_USE_CALL_DEADLINE, "
         "BROWSER_USE_MCP_AUTH_TOKEN, BROWSER_USE_MCP_LOG_LEVEL, BROWSER_USE_MCP_HEADER_TIMEOUT, "
-        "BROWSER_USE_MCP_IDLE_TIMEOUT. Flags override them.",
+        "BROWSER_USE_MCP_IDLE_TIMEOUT, BROWSER_USE_MCP_WORKERS, BROWSER_USE_MCP_STATELESS, "
+        "BROWSER_USE_MCP_CACHE_URL, BROWSER_USE_MCP_CLIENT_KEYS, BROWSER_USE_MCP_CACHE_SECRET, "
+        "BROWSER_USE_MCP_CPU_PROCESSES. Flags override them.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
@@ -58,6 +61,17 @@ def _parser() -> argparse.ArgumentParser:
         "--base-url", help="Browser Use Cloud API root (default https://api.browser-use.com), or .../api/vN"
     )
     parser.add_argument("--auth-token", help="bearer token required by the HTTP transports")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="streamable HTTP: this many worker processes on one port (implies --stateless; default 1)",
+    )
+    parser.add_argument(
+        "--stateless",
+        action="store_true",
+        default=None,
+        help="streamable HTTP without sessions, so any worker behind a load balancer answers any request",
+    )
     return parser
 
 
@@ -75,6 +89,8 @@ def load_settings(argv: Sequence[str] | None = None) -> tuple[str, Settings]:
         # Kept when blank, so that validation refuses it; a header value never carries the
         # surrounding whitespace, so a token is compared without it.
         auth_token=SecretStr(args.auth_token.strip()) if args.auth_token is not None else None,
+        workers=args.workers,
+        stateless_http=args.stateless,
     )
     return args.command, settings.validate()
 
@@ -89,7 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         command, settings = load_settings(args)
     except ConfigError as exc:
         return _config_error(exc)
-    secrets = [s.get_secret_value() for s in (settings.api_key, settings.auth_token) if s is not None]
+    secrets = [
+        s.get_secret_value()
+        for s in (settings.api_key, settings.auth_token, settings.cache_url)
+        if s is not None
+    ]
     configure_logging(settings.log_level, secrets)
 
     if command == "demo":
@@ -119,12 +139,21 @@ def _serve(settings: Settings) -> int:
         # The server still starts: every tool then answers with the problem (a host that
         # cannot reach the server only shows "connection closed").
         print(f"browser-use-tasks-mcp: configuration problem: {problem}", file=sys.stderr, flush=True)
+    if settings.cache_url is not None and importlib.util.find_spec("redis") is None:
+        return _config_error(
+            ConfigError("BROWSER_USE_MCP_CACHE_URL needs the `team` extra: pip install -e '.[team]'.")
+        )
     sock = None
     if settings.transport != "stdio":
         try:
             sock = listen_socket(settings)
         except ConfigError as exc:
             return _config_error(exc)
+    if settings.workers > 1 and sock is not None:
+        from .workers import serve_workers
+
+        _announce(settings)
+        return serve_workers(settings, sock)
     server = build_server(settings)
     # Everything built so far lives as long as the process: move it out of the collector's
     # sight, so full collections stay short and do not stall a tool call for ~50 ms.
@@ -151,7 +180,8 @@ def _announce(settings: Settings) -> None:
     print(
         f"browser-use-tasks-mcp {__version__}: serving {settings.transport} at "
         f"http://{host}:{settings.port}{path} "
-        f"({'auth token required' if settings.auth_token else 'no auth token'}). Ctrl+C stops.",
+        f"({'auth token required' if settings.auth_token else 'no auth token'}"
+        f"{f'; {settings.workers} workers' if settings.workers > 1 else ''}). Ctrl+C stops.",
         file=sys.stderr,
         flush=True,
     )

@@ -69,6 +69,14 @@ class Settings:
     http_idle_timeout_s: int = 5
     # Open connections and requests at once; the load test runs 200 concurrent calls on one session.
     http_max_connections: int = 1000
+    # A team deployment (docs/deploy.md): worker processes on one port, streamable HTTP without
+    # sessions (any worker answers any request), a Redis cache they share, and each user's own key.
+    workers: int = 1
+    stateless_http: bool = False
+    cache_url: SecretStr | None = None
+    client_keys: bool = False
+    # Image work (previews, GIFs) in this many worker processes instead of threads; 0: threads.
+    cpu_processes: int = 0
 
     @property
     def effective_api_version(self) -> ApiChoice:
@@ -143,9 +151,40 @@ class Settings:
                 f"Refusing to serve HTTP on non-loopback address {self.host} without an auth token. "
                 "Set BROWSER_USE_MCP_AUTH_TOKEN (or --auth-token), or bind 127.0.0.1."
             )
+        self._validate_team()
         if self.transport != "stdio" and not 1 <= self.port <= 65535:
             raise ConfigError(f"Port {self.port} is out of range: use --port with a number from 1 to 65535.")
         return self
+
+    def _validate_team(self) -> None:
+        if not 0 <= self.cpu_processes <= 32:
+            raise ConfigError(
+                f"BROWSER_USE_MCP_CPU_PROCESSES must be a number from 0 (threads) to 32, got {self.cpu_processes}."
+            )
+        if not 1 <= self.workers <= 64:
+            raise ConfigError(f"--workers must be a number from 1 to 64, got {self.workers}.")
+        if self.transport == "stdio" and (self.workers > 1 or self.stateless_http or self.client_keys):
+            raise ConfigError(
+                "--workers, --stateless and BROWSER_USE_MCP_CLIENT_KEYS apply to the HTTP transports: "
+                "add --transport streamable-http."
+            )
+        if self.workers > 1 and self.transport == "sse":
+            raise ConfigError(
+                "SSE keeps each client on the worker it connected to, so it cannot be spread over workers: "
+                "use --transport streamable-http with --workers."
+            )
+        if self.cache_url is not None:
+            scheme = urlsplit(self.cache_url.get_secret_value()).scheme
+            if scheme not in ("redis", "rediss", "unix"):
+                raise ConfigError(
+                    "BROWSER_USE_MCP_CACHE_URL must be a Redis URL such as redis://127.0.0.1:6379/0 "
+                    "(or rediss:// for TLS, unix:// for a socket)."
+                )
+
+    @property
+    def stateless(self) -> bool:
+        """Streamable HTTP without sessions: asked for, or implied by several workers behind one port."""
+        return self.stateless_http or self.workers > 1
 
     def problems(self) -> list[str]:
         """Settings that leave the server unable to answer, but not unable to start: it starts, so the
@@ -206,4 +245,28 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         http_header_timeout_s=_env_float(env, "BROWSER_USE_MCP_HEADER_TIMEOUT", 10.0),
         http_idle_timeout_s=max(1, round(_env_float(env, "BROWSER_USE_MCP_IDLE_TIMEOUT", 5.0))),
         auth_token=SecretStr(token) if token is not None else None,
+        workers=_env_int(env, "BROWSER_USE_MCP_WORKERS", 1),
+        stateless_http=_env_flag(env, "BROWSER_USE_MCP_STATELESS"),
+        cache_url=SecretStr(cache) if (cache := get("BROWSER_USE_MCP_CACHE_URL")) else None,
+        client_keys=_env_flag(env, "BROWSER_USE_MCP_CLIENT_KEYS"),
+        cpu_processes=_env_int(env, "BROWSER_USE_MCP_CPU_PROCESSES", 0),
     )
+
+
+def _env_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
+
+
+def _env_flag(env: dict[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0 (true or false), got {raw!r}.")

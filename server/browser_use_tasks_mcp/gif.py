@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import anyio
 
-from . import media, uris
+from . import media, shared_codecs, uris
 from .errors import NotAvailableError, TasksError
 from .models import Screenshot, Task
 from .results import GifResult
@@ -28,9 +28,22 @@ async def gif(service: TaskService, task_id: object) -> tuple[GifResult, bytes]:
     cached = service.renders.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    result = await service.flights.run(key, lambda: _build(service, task))
+    result = await service.flights.run(key, lambda: _shared_build(service, task, key))
     service.renders.put(key, result, size=len(result[1]), ttl_s=None if task.terminal else RUNNING_TASK_TTL_S)
     return result
+
+
+async def _shared_build(service: TaskService, task: Task, key: tuple[object, ...]) -> tuple[GifResult, bytes]:
+    """The GIF, built by one worker of a team deployment and shared with the others."""
+    if service.shared is None:
+        return await _build(service, task)
+    lifetime = service.task_ttl(task)
+    return await service.shared.load_once(
+        service.shared_key(*map(str, key)),
+        lambda: _build(service, task),
+        encode=lambda result: (shared_codecs.dump_gif(result), lifetime or 0.0),
+        decode=shared_codecs.load_gif,
+    )
 
 
 async def key_frames(

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from . import render
 from .errors import TasksError
+from .metrics import METRICS
 from .service import TaskService
 from .state import app_state
 
@@ -59,11 +60,13 @@ async def _run(
 ) -> T:
     state = app_state(ctx)
     deadline = deadline_s or state.call_deadline_s
+    secrets = state.secrets
     try:
         with anyio.fail_after(deadline):
-            return redacted(await work(state.service), state.secrets)
+            service, secrets = await state.service_for(ctx)
+            return redacted(await work(service), secrets)
     except Exception as exc:  # every failure, ours included, becomes an answer
-        raise _Failed(redacted(_describe(exc, surface, name, deadline), state.secrets)) from None
+        raise _Failed(redacted(_describe(exc, surface, name, deadline), secrets)) from None
 
 
 REDACTED = "[redacted]"
@@ -103,9 +106,11 @@ async def run_tool(
 ) -> CallToolResult:
     """A tool's result, or an `isError` result that says what to do next."""
     try:
-        return await _run(ctx, "tool", name, work, deadline_s)
+        result = await _run(ctx, "tool", name, work, deadline_s)
     except _Failed as failed:
-        return CallToolResult(content=[TextContent(type="text", text=failed.text)], is_error=True)
+        result = CallToolResult(content=[TextContent(type="text", text=failed.text)], is_error=True)
+    METRICS.call(name, failed=bool(result.is_error))
+    return result
 
 
 async def run_resource(ctx: Context[Any, Any], name: str, work: Callable[[TaskService], Awaitable[T]]) -> T:

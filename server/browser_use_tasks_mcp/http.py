@@ -33,6 +33,7 @@ from .errors import (
     UpstreamValidationError,
 )
 from .jsondata import loads
+from .metrics import METRICS
 from .untrusted import code, inline
 
 log = logging.getLogger(__name__)
@@ -92,12 +93,16 @@ class ApiTransport:
         url = f"{self._base_url}{path}"
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
         attempt = 0
+        started = time.perf_counter()
         while True:
             try:
-                return await self._get_once(url, clean_params, not_found)
+                body = await self._get_once(url, clean_params, not_found)
+                METRICS.upstream(time.perf_counter() - started, failed=False)
+                return body
             except UpstreamError as exc:
                 delay = self._retry_delay(exc, attempt)
                 if delay is None:
+                    METRICS.upstream(time.perf_counter() - started, failed=True)
                     raise
                 attempt += 1
                 log.info("retrying GET %s after %s (attempt %d, wait %.2fs)", path, exc.title, attempt, delay)

@@ -26,6 +26,8 @@ PROMPTS_WITH_TASK_ID = ("debug_task", "summarize_task")
 
 class TasksServer(MCPServer[AppState]):
     state: AppState | None = None
+    #: The process-wide state the lifespan borrows (`app.ProcessState`); the HTTP transports hold it.
+    process: Any = None
 
     async def list_resources(self) -> list[MCPResource]:
         listed = await super().list_resources()

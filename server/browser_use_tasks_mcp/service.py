@@ -21,8 +21,9 @@ from typing import Any, Literal, TypeVar
 import anyio
 import anyio.to_thread
 
-from . import media, uris
+from . import media, shared_codecs, uris
 from .cache import ByteLRU, SingleFlight
+from .cpu_pool import CpuPool
 from .errors import (
     FetchRefusedError,
     InvalidInputError,
@@ -32,6 +33,7 @@ from .errors import (
 )
 from .fetch import link_ttl
 from .ids import coerce_int
+from .metrics import METRICS
 from .models import (
     KNOWN_STATUSES,
     MediaBundle,
@@ -42,6 +44,7 @@ from .models import (
     TaskStatusInfo,
     TaskSummary,
 )
+from .shared_cache import SharedCache
 from .sources.base import Capabilities, Locatable, TaskSource
 from .untrusted import clean_line
 
@@ -79,8 +82,17 @@ class TaskService:
         task_cache_bytes: int = 64 * 1024 * 1024,
         media_cache_bytes: int = 96 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedCache | None = None,
+        scope: str = "nokey",
+        cpu_pool: CpuPool | None = None,
     ) -> None:
+        #: Worker processes for image work (`BROWSER_USE_MCP_CPU_PROCESSES`); None: threads.
+        self.cpu_pool = cpu_pool
         self.source = source
+        #: The cache workers share (Redis), and what this service's values are filed under there: a
+        #: keyed hash of its API key. A live source (local files) is cheaper to read than to share.
+        self.shared = None if source.capabilities.live_listing else shared
+        self.scope = scope
         #: What the source has in general; `capabilities_for(task)` says what a task's backend has.
         self.capabilities = source.capabilities
         self._tasks: ByteLRU[Task] = ByteLRU(task_cache_bytes, clock=clock)
@@ -101,11 +113,24 @@ class TaskService:
         tid = self.source.validate_task_id(task_id)
         cached = self._tasks.get(tid)
         if cached is not None:
+            METRICS.cache("task", hit=True)
             return cached
+        METRICS.cache("task", hit=False)
         return await self.flights.run(("task", tid), lambda: self._load_task(tid))
 
     async def _load_task(self, tid: str) -> Task:
-        task = with_resource_uris(await self.source.get_task(tid))
+        async def fetch() -> Task:
+            return with_resource_uris(await self.source.get_task(tid))
+
+        if self.shared is None:
+            task = await fetch()
+        else:
+            task = await self.shared.load_once(
+                self.shared_key("task", tid),
+                fetch,
+                encode=lambda t: (shared_codecs.dump_model(t), self.task_ttl(t) or 0.0),
+                decode=lambda data: shared_codecs.load_model(Task, data),
+            )
         ttl = self.task_ttl(task)
         if ttl is None or ttl > 0:
             self._tasks.put(tid, task, size=task_bytes(task), ttl_s=ttl)
@@ -154,9 +179,7 @@ class TaskService:
         cached = self._pages.get(key)
         if cached is not None:
             return cached
-        page_ = await self.flights.run(
-            key, lambda: self.source.list_tasks(status=wanted, page=number, page_size=size)
-        )
+        page_ = await self.flights.run(key, lambda: self._load_page(wanted, number, size))
         if self.source.notices:
             page_ = page_.model_copy(update={"notices": list(self.source.notices)})
         # Listings change as tasks start and end: kept only briefly, and not at all for a live
@@ -164,6 +187,23 @@ class TaskService:
         if not self.capabilities.live_listing:
             self._pages.put(key, page_, size=500 * (len(page_.items) + 1), ttl_s=LISTING_TTL_S)
         return page_
+
+    async def _load_page(self, wanted: str | None, number: int, size: int) -> TaskPage:
+        async def fetch() -> TaskPage:
+            return await self.source.list_tasks(status=wanted, page=number, page_size=size)
+
+        if self.shared is None:
+            return await fetch()
+        return await self.shared.load_once(
+            self.shared_key("list", wanted or "all", number, size),
+            fetch,
+            encode=lambda p: (shared_codecs.dump_model(p), LISTING_TTL_S),
+            decode=lambda data: shared_codecs.load_model(TaskPage, data),
+        )
+
+    def shared_key(self, kind: str, *parts: object) -> str:
+        """A shared-cache key: the scope, the source and what the value is; never a secret."""
+        return ":".join([self.scope, self.source.kind, kind, *map(str, parts)])
 
     async def get_step(self, task_id: object, step: object) -> tuple[Task, Step]:
         number = coerce_int(step, what="step", minimum=0, maximum=1_000_000)  # refused before any request
@@ -233,17 +273,28 @@ class TaskService:
             if resolution == "preview"
             else _FULL_SIZE[resolution]
         )
-        rendered = await self.run_cpu(work, data)
+        if self.shared is None:
+            rendered = await self.run_cpu(work, data)
+        else:
+            # Filed by the image's own hash, not the scope: only a caller who has the image can name it.
+            rendered = await self.shared.load_once(
+                ":".join(["render", *map(str, key)]),
+                lambda: self.run_cpu(work, data),
+                encode=lambda r: (shared_codecs.dump_rendered(r), DEFAULT_LINK_TTL_S * 12),
+                decode=shared_codecs.load_rendered,
+            )
         self.renders.put(key, rendered, size=len(rendered.data))
         return rendered
 
     async def run_cpu(self, work: Callable[..., T], *args: Any, checked: bool = False) -> T:
-        """CPU-bound work in a worker thread, at most two at once.
+        """CPU-bound work in a worker thread, at most two at once (or in the process pool, if any).
 
         When the call is cancelled (its deadline, the client, shutdown) this returns at once,
         and work that takes `cancelled=` (`checked=True`) stops at its next check instead of
         burning CPU for a result nobody will read.
         """
+        if self.cpu_pool is not None:
+            return await self.cpu_pool.run(work, *args, checked=checked)
         stop = threading.Event()
 
         def cancelled() -> None:
@@ -298,7 +349,7 @@ class TaskService:
         return value
 
     async def aclose(self) -> None:
-        await self.source.aclose()
+        await self.source.aclose()  # the shared cache belongs to the process, not to one service
 
 
 #: What a task's objects cost beside their text, measured with tracemalloc on tasks of 10 to

@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .config import ConfigError, Settings, is_loopback_host
+from .ops import OpsEndpoints
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +149,18 @@ def http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
             transport_security=security, max_request_body_size=MAX_REQUEST_BODY_BYTES, host=settings.host
         )
     else:
+        # Stateless: no session to remember, so any worker behind a load balancer answers any request.
+        # Requests of the 2026-07-28 protocol carry no session in either mode.
         app = server.streamable_http_app(
-            transport_security=security, max_request_body_size=MAX_REQUEST_BODY_BYTES, host=settings.host
+            transport_security=security,
+            max_request_body_size=MAX_REQUEST_BODY_BYTES,
+            host=settings.host,
+            stateless_http=settings.stateless,
         )
+    guard = None
     if settings.auth_token is not None:
-        app = BearerTokenMiddleware(app, settings.auth_token.get_secret_value())
-    return app
+        app = guard = BearerTokenMiddleware(app, settings.auth_token.get_secret_value())
+    return OpsEndpoints(app, server, guard=guard)
 
 
 class HeaderDeadlineProtocol(H11Protocol):

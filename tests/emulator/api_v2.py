@@ -35,9 +35,13 @@ def dt(value: datetime | None) -> str | None:
 
 def _auth(request: Request) -> Response | None:
     key = request.headers.get("x-browser-use-api-key")
-    if key != _emulator(request).api_key:
+    if key != _emulator(request).api_key and key not in _emulator(request).guest_keys:
         return JSONResponse({"detail": "Invalid API key"}, status_code=401)
     return None
+
+
+def _sees(request: Request, task_id: str) -> bool:
+    return _emulator(request).sees(request.headers.get("x-browser-use-api-key"), task_id)
 
 
 def _step_time(task: SeedTask, step: SeedStep) -> datetime:
@@ -131,7 +135,12 @@ def _lookup_task(request: Request) -> SeedTask | Response:
     if errors or task_id is None:
         return response_422(errors)
     task = _emulator(request).seed.tasks.get(task_id)
-    if task is None or not task.v2_status or not _emulator(request).serves("v2", task_id):
+    if (
+        task is None
+        or not task.v2_status
+        or not _emulator(request).serves("v2", task_id)
+        or not _sees(request, task_id)
+    ):
         return JSONResponse(TASK_NOT_FOUND, status_code=404)
     return task
 
@@ -149,7 +158,11 @@ async def list_tasks(request: Request) -> Response:
     before = parse_datetime(q.get("before"), ["query", "before"], errors)
     if errors:
         return response_422(errors)
-    tasks = [t for t in _emulator(request).seed.v2_tasks() if _emulator(request).serves("v2", t.id)]
+    tasks = [
+        t
+        for t in _emulator(request).seed.v2_tasks()
+        if _emulator(request).serves("v2", t.id) and _sees(request, t.id)
+    ]
     if session_id:
         tasks = [t for t in tasks if t.session_id == session_id]
     if status:

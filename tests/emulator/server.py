@@ -54,6 +54,9 @@ class Emulator:
         #: Task id -> the one generation ("v2", "v3", "v4") that serves it, as a real account's ids
         #: each live in one generation; an id not named here is served by every generation that has it.
         self.owners: dict[str, str] = {}
+        #: More API keys (v2), each of an account that sees only the task ids named: two users of a
+        #: shared server who must never see each other's tasks.
+        self.guest_keys: dict[str, frozenset[str]] = {}
         self.app = create_app(self)
         self.base_url: str | None = None
         self._server: uvicorn.Server | None = None
@@ -105,11 +108,17 @@ class Emulator:
         owner = self.owners.get(task_id)
         return owner is None or owner == generation
 
+    def sees(self, key: str | None, task_id: str) -> bool:
+        """Whether the account of `key` has this task (the main key's account has every task)."""
+        allowed = self.guest_keys.get(key or "")
+        return allowed is None or task_id in allowed
+
     def reset(self) -> None:
         """Remove all faults, forget all recorded requests, and serve every id in every generation again."""
         self.faults.clear()
         self.log.clear()
         self.owners.clear()
+        self.guest_keys.clear()
 
     def requests(self, path_prefix: str | None = None, method: str | None = None) -> list[RequestRecord]:
         return self.log.records(path_prefix, method)
