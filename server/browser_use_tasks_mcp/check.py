@@ -44,7 +44,9 @@ async def _check(settings: Settings) -> int:
     if settings.cache_url is not None and not await _check_shared_cache(settings, out):
         return 1
     if settings.client_keys and settings.api_key is None:
-        print("Keys: each user sends their own in X-Browser-Use-API-Key; the server has none to try.", file=out)
+        print(
+            "Keys: each user sends their own in X-Browser-Use-API-Key; the server has none to try.", file=out
+        )
         return 0
     timeout = httpx2.Timeout(settings.request_timeout_s)
     async with httpx2.AsyncClient(timeout=timeout, limits=HTTP_LIMITS) as client:
