@@ -30,10 +30,14 @@ MAX_FILES = 500
 MAX_STEPS = 2_000
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _ASCII_INT = re.compile(r"[+-]?[0-9]{1,18}")
+# json.dumps(data, ensure_ascii=False) without building an encoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def _text(value: str) -> str:
     """Valid Unicode (a lone surrogate becomes U+FFFD), at most MAX_TEXT_CHARS."""
+    if value.isascii() and len(value) <= MAX_TEXT_CHARS:
+        return value  # the common case, and no surrogate can hide in ASCII; isascii() is O(1)
     if len(value) > MAX_TEXT_CHARS:
         value = value[:MAX_TEXT_CHARS] + " … [cut]"
     return _LONE_SURROGATE.sub("\ufffd", value)
@@ -137,7 +141,7 @@ def as_data(value: Any, depth: int = 0) -> Any:
 def params_of(value: Any) -> dict[str, Any]:
     """An action's parameters: bounded data, or the start of their JSON when they are too large."""
     data = as_data(value if isinstance(value, dict) else {"value": value})
-    text = json.dumps(data, ensure_ascii=False)
+    text = _ENCODER.encode(data)
     if len(text) <= MAX_PARAMS_CHARS:
         return data  # type: ignore[no-any-return]
     return {"cut": text[:MAX_PARAMS_CHARS] + " … [cut]"}
