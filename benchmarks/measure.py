@@ -27,6 +27,7 @@ import httpx2
 from tests.emulator import FILES_TASK, FINISHED_TASK, HUNDRED_STEP_TASK, LONG_TASK, MANY_TASKS, get_seed
 from tests.emulator import media as emulator_media
 
+from benchmarks.emulator_proc import generation_task_ids
 from benchmarks.harness import (
     REPO,
     EmulatorProcess,
@@ -521,6 +522,88 @@ def floor_rows(results: Results) -> list[Row]:
     ]
 
 
+async def _raw_pages(
+    raw: httpx2.AsyncClient, emu: EmulatorProcess, generation: str, task_id: str
+) -> tuple[float, int]:
+    """The GETs the server makes for a v4 or v3 `get_task`, pages followed alike: seconds and requests."""
+    started = time.perf_counter()
+    base = f"{emu.base_url}/api/{generation}"
+    kind, items, size = ("runs", "events", 200) if generation == "v4" else ("sessions", "messages", 100)
+    (await raw.get(f"{base}/{kind}/{task_id}", headers=emu.v2_headers)).json()
+    after: Any = 0 if generation == "v4" else None
+    requests = 1
+    while True:
+        requests += 1
+        params = {"limit": size, **({"after": after} if after is not None else {})}
+        response = await raw.get(f"{base}/{kind}/{task_id}/{items}", params=params, headers=emu.v2_headers)
+        body = response.json()
+        page = body.get(items) or []
+        if not body.get("hasMore") or not page:
+            return time.perf_counter() - started, requests
+        after = body.get("nextAfter") if generation == "v4" else page[-1].get("id")
+
+
+#: Copies of the 100-step task the per-generation rows read, one per call (none is read twice).
+GENERATION_CALLS = 30
+
+
+async def generations(plan: Plan, raw: httpx2.AsyncClient, results: Results) -> None:
+    """Uncached `get_task` of the 100-step task as a Cloud v4 run (events) and a v3 session (messages),
+    interleaved with the same GETs made raw; overhead compared with the v2 SDK floor's. v3 and v4 cache a
+    task for their documented link lifetime, so every call reads a copy it has not read before."""
+    floor = results.info.get("floor", {}).get("overhead_ms")
+    calls = GENERATION_CALLS if not plan.quick else 10
+    async with EmulatorProcess(generations=calls + 3) as emu:
+        for generation, what in (("v4", "run (events)"), ("v3", "session (messages)")):
+            ours, raws, note = await _generation_calls(emu, raw, generation, generation_task_ids(calls + 3))
+            overhead = (median(ours) - median(raws)) * MS
+            share = overhead / floor if floor and floor > 0 else None
+            results.rows.append(
+                Row(
+                    "call latency",
+                    f"`get_task` 100 steps, uncached, Cloud {generation} {what}: median",
+                    median(ours) * MS,
+                    "ms",
+                    baseline=median(raws) * MS,
+                    ratio=share,
+                    goal=f"overhead ≤ {FLOOR_GOAL}× the v2 floor's",
+                    met=share is not None and share <= FLOOR_GOAL,
+                    note=f"baseline: the same GETs made raw (pages followed), interleaved; overhead {overhead:.2f} "
+                    f"ms; ratio = overhead ÷ the v2 SDK floor's ({floor or 0:.2f} ms); {note}",
+                )
+            )
+
+
+async def _generation_calls(
+    emu: EmulatorProcess, raw: httpx2.AsyncClient, generation: str, ids: list[str]
+) -> tuple[list[float], list[float], str]:
+    async with stdio_session(server_env(f"{emu.base_url}/api/{generation}")) as session:
+        for task_id in ids[:3]:  # warm both pools
+            assert not (await session.call_tool("get_task", {"task_id": task_id})).is_error
+            await _raw_pages(raw, emu, generation, task_id)
+        before = await emu.total(f"/api/{generation}/")
+        ours: list[float] = []
+        raws: list[float] = []
+        raw_requests = 0
+        cpu_before = session.cpu()
+        for task_id in ids[3:]:
+            answer = await session.call_tool("get_task", {"task_id": task_id})
+            assert not answer.is_error, answer.text
+            ours.append(answer.seconds)
+            seconds, made = await _raw_pages(raw, emu, generation, task_id)
+            raws.append(seconds)
+            raw_requests += made
+        cpu = (session.cpu() - cpu_before) / len(ours)
+        seen = await emu.total(f"/api/{generation}/") - before
+    per_call = (seen - raw_requests) / len(ours)
+    return (
+        ours,
+        raws,
+        f"{per_call:.2f} upstream requests per call (raw: {raw_requests / len(ours):.2f}); server CPU per call "
+        f"{cpu * MS:.1f} ms.",
+    )
+
+
 async def ping_floor(plan: Plan, session: StdioSession, results: Results) -> None:
     """The SDK's stdio round trip with no work at all: the floor under every call's overhead."""
     times = []
@@ -972,6 +1055,7 @@ async def run_all(plan: Plan) -> Results:
         async with stdio_session(server_env(emu_nc.v2_url)) as session_nc:
             uncached = await call_latency_uncached(plan, session_nc, emu_nc, raw, results)
             await sdk_floor(plan, emu_nc, raw, results)
+            await generations(plan, raw, results)
             await concurrency_rounds(plan, session_nc, emu_nc, raw, results)
             await same_task(session_nc, emu_nc, FINISHED_TASK, results, cached=False)
             nc_memory = session_nc.memory()
