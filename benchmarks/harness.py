@@ -99,9 +99,12 @@ def proc_status(pid: int) -> dict[str, int]:
 class EmulatorProcess:
     """`python -m benchmarks.emulator_proc` as a subprocess, with its control endpoints."""
 
-    def __init__(self, *, url_expires: int | None = None, prewarm: bool = False) -> None:
+    def __init__(
+        self, *, url_expires: int | None = None, prewarm: bool = False, generations: int = 0
+    ) -> None:
         self.url_expires = url_expires
         self.prewarm = prewarm
+        self.generations = generations
         self.process: asyncio.subprocess.Process | None = None
         self.base_url = ""
         self.api_key = DEFAULT_API_KEY
@@ -121,6 +124,8 @@ class EmulatorProcess:
             args += ["--url-expires", str(self.url_expires)]
         if self.prewarm:
             args.append("--prewarm")
+        if self.generations:
+            args += ["--generations", str(self.generations)]
         self.process = await asyncio.create_subprocess_exec(
             *args,
             cwd=REPO,

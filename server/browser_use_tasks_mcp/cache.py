@@ -26,12 +26,20 @@ class ByteLRU(Generic[V]):
     """Least-recently-used eviction once the summed sizes pass `max_bytes`.
 
     An entry may carry a time-to-live (running tasks, presigned URLs); it is never served
-    after that.
+    after that. `on_drop(key, value)` is told of every entry that leaves (evicted, expired,
+    replaced, popped), so what was kept beside it can go too.
     """
 
-    def __init__(self, max_bytes: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_bytes: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        on_drop: Callable[[Hashable, V], None] | None = None,
+    ) -> None:
         self.max_bytes = max_bytes
         self._clock = clock
+        self._on_drop = on_drop
         self._entries: OrderedDict[Hashable, _Entry[V]] = OrderedDict()
         self._size = 0
 
@@ -52,6 +60,22 @@ class ByteLRU(Generic[V]):
         self._entries.move_to_end(key)
         return entry.value
 
+    def peek(self, key: Hashable) -> V | None:
+        """The live value under `key`, without making it recently used."""
+        entry = self._entries.get(key)
+        if entry is None or (entry.expires_at is not None and self._clock() >= entry.expires_at):
+            return None
+        return entry.value
+
+    def grow(self, key: Hashable, extra: int) -> None:
+        """Count `extra` more bytes for an entry (something now kept with it), evicting as needed."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return
+        entry.size += extra
+        self._size += extra
+        self._evict()
+
     def put(self, key: Hashable, value: V, *, size: int, ttl_s: float | None = None) -> None:
         if key in self._entries:
             self._drop(key)  # even when the new value is not kept: the old one is stale
@@ -60,9 +84,11 @@ class ByteLRU(Generic[V]):
         expires_at = None if ttl_s is None else self._clock() + ttl_s
         self._entries[key] = _Entry(value, size, expires_at)
         self._size += size
+        self._evict()
+
+    def _evict(self) -> None:
         while self._size > self.max_bytes:
-            oldest = next(iter(self._entries))
-            self._drop(oldest)
+            self._drop(next(iter(self._entries)))
 
     def pop(self, key: Hashable) -> None:
         if key in self._entries:
@@ -71,6 +97,8 @@ class ByteLRU(Generic[V]):
     def _drop(self, key: Hashable) -> None:
         entry = self._entries.pop(key)
         self._size -= entry.size
+        if self._on_drop is not None:
+            self._on_drop(key, entry.value)
 
 
 class _Flight:

@@ -59,7 +59,9 @@ RUNNING_TASK_TTL_S = 2.0
 # expiry we assume a conservative lifetime.
 DEFAULT_LINK_TTL_S = 300.0
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
-MEMO_ENTRY_SIZE = 32_000  # a rendering's rough size; the memo holds at most 512
+#: What one memoised rendering of a task holds (get_task's text 4-8 KB, its structured result
+#: 6-15 KB, measured with tracemalloc on tasks of 10 to 500 steps); counted with the task.
+MEMO_ENTRY_SIZE = 10_000
 RECENT_TASKS = 20
 LISTING_TTL_S = 5.0
 
@@ -95,11 +97,12 @@ class TaskService:
         self.scope = scope
         #: What the source has in general; `capabilities_for(task)` says what a task's backend has.
         self.capabilities = source.capabilities
-        self._tasks: ByteLRU[Task] = ByteLRU(task_cache_bytes, clock=clock)
+        self._tasks: ByteLRU[Task] = ByteLRU(task_cache_bytes, clock=clock, on_drop=self._task_dropped)
         self._bytes: ByteLRU[bytes] = ByteLRU(media_cache_bytes // 2, clock=clock)
         #: Rendered previews and assembled GIFs, keyed by what they were made from.
         self.renders: ByteLRU[Any] = ByteLRU(media_cache_bytes // 2, clock=clock)
-        self._memos: ByteLRU[tuple[Task, Any]] = ByteLRU(512 * MEMO_ENTRY_SIZE, clock=clock)
+        #: Renderings of cached tasks, by task id: the task object they were made from, and them.
+        self._memos: dict[str, tuple[Task, dict[str, Any]]] = {}
         self._shots: ByteLRU[list[Screenshot]] = ByteLRU(4 * 1024 * 1024, clock=clock)
         self._pages: ByteLRU[TaskPage] = ByteLRU(2 * 1024 * 1024, clock=clock)
         self.flights = SingleFlight()
@@ -339,23 +342,35 @@ class TaskService:
         """A value derived from this very task object (rendered text, structured result), kept with it.
 
         Keyed by the object itself, not just its id: a re-fetched task is a new object and
-        gets fresh renderings.
+        gets fresh renderings. Only a task the cache holds gets a memo, and the memo leaves with
+        it: a task that is not cached (links about to expire, or evicted) is kept alive by nothing.
         """
-        entry = self._memos.get((task.id, key))
-        if entry is not None and entry[0] is task:
-            return entry[1]  # type: ignore[no-any-return]
+        held = self._memos.get(task.id)
+        if held is not None and held[0] is task and key in held[1]:
+            return held[1][key]  # type: ignore[no-any-return]
         value = build()
-        self._memos.put((task.id, key), (task, value), size=MEMO_ENTRY_SIZE)
+        if self._tasks.peek(task.id) is task:
+            if held is None or held[0] is not task:
+                held = self._memos[task.id] = (task, {})
+            held[1][key] = value
+            self._tasks.grow(task.id, MEMO_ENTRY_SIZE)
         return value
+
+    def _task_dropped(self, task_id: Any, task: Task) -> None:
+        held = self._memos.get(task_id)
+        if held is not None and held[0] is task:
+            del self._memos[task_id]
 
     async def aclose(self) -> None:
         await self.source.aclose()  # the shared cache belongs to the process, not to one service
 
 
 #: What a task's objects cost beside their text, measured with tracemalloc on tasks of 10 to
-#: 500 steps (tests/unit/test_cache_accounting.py keeps this honest).
+#: 500 steps with one or two actions each (tests/unit/test_cache_accounting.py and the benchmark's
+#: memory row keep this honest).
 TASK_BASE_BYTES = 8_000
-STEP_BASE_BYTES = 4_100
+STEP_BASE_BYTES = 2_600
+ACTION_BASE_BYTES = 500
 
 
 def task_bytes(task: Task) -> int:
@@ -374,7 +389,9 @@ def task_bytes(task: Task) -> int:
         if step.screenshot is not None:
             shot = step.screenshot
             text += len(shot.url or "") + len(shot.path or "") + len(shot.resource_uri or "")
-        text += sum(len(a.name) + 40 * len(a.params) + len(str(a.params)) for a in step.actions)
+        text += sum(
+            ACTION_BASE_BYTES + len(a.name) + 40 * len(a.params) + len(str(a.params)) for a in step.actions
+        )
     return TASK_BASE_BYTES + STEP_BASE_BYTES * len(task.steps) + text
 
 

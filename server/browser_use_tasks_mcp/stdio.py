@@ -10,7 +10,10 @@ Why not the SDK's `stdio_server`:
   history file, a run folder whose name is not UTF-8), and every later answer is lost while the
   process stays up. Here each message is encoded by `encode_message`, which never raises: lone
   surrogates become U+FFFD, and an answer that still cannot be encoded becomes an error
-  response to its request.
+  response to its request;
+- it reads on a worker thread and writes each message through another, two hand-overs between
+  threads per message. A pipe or socket (what MCP clients give) is read and written here from
+  the event loop, non-blocking; a terminal or a file keeps a reader thread.
 
 While serving, fd 0 reads the null device and fd 1 writes to stderr (as in the SDK), so a
 stray `print` or a child process cannot corrupt the protocol stream.
@@ -22,6 +25,7 @@ import contextlib
 import json
 import logging
 import os
+import stat
 import sys
 import threading
 from collections.abc import Iterator
@@ -46,6 +50,8 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 _CHUNK_BYTES = 64 * 1024
 #: How much of an oversized line is kept to find its `id`.
 _PREFIX_BYTES = 4 * 1024
+#: Answers queued for the writer before a handler waits for it.
+_OUTBOUND_QUEUE = 16
 
 
 @dataclass(frozen=True)
@@ -215,15 +221,8 @@ def _read_loop(
                     log.warning("refused a %d-byte message on stdin (limit %d)", item.size, MAX_MESSAGE_BYTES)
                     anyio.from_thread.run(outbound.send, SessionMessage(too_large(item)), token=token)
                     continue
-                if not item.strip():
-                    continue
-                parsed: SessionMessage | Exception
-                try:
-                    line = item.decode("utf-8", errors="replace")
-                    parsed = SessionMessage(types.jsonrpc_message_adapter.validate_json(line, by_name=False))
-                except Exception as exc:
-                    parsed = exc
-                anyio.from_thread.run(inbound.send, parsed, token=token)
+                if item.strip():
+                    anyio.from_thread.run(inbound.send, _parsed(item), token=token)
             if not chunk:
                 break
     except Exception:
@@ -234,15 +233,68 @@ def _read_loop(
                 anyio.from_thread.run_sync(stream.close, token=token)
 
 
-async def _write_loop(fd: int, outbound: MemoryObjectReceiveStream[SessionMessage]) -> None:
+async def _read_async(
+    fd: int,
+    inbound: MemoryObjectSendStream[SessionMessage | Exception],
+    outbound: MemoryObjectSendStream[SessionMessage],
+) -> None:
+    """Read a pipe or socket from the event loop: what `_read_loop` does without a thread, so a
+    message costs no hand-over between threads (about half the transport's CPU per call)."""
+    framer = LineFramer(MAX_MESSAGE_BYTES)
+    async with inbound, outbound:
+        try:
+            while True:
+                await anyio.wait_readable(fd)
+                try:
+                    chunk = os.read(fd, _CHUNK_BYTES)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    chunk = b""
+                for item in framer.feed(chunk) if chunk else framer.finish():
+                    if isinstance(item, Oversized):
+                        log.warning(
+                            "refused a %d-byte message on stdin (limit %d)", item.size, MAX_MESSAGE_BYTES
+                        )
+                        await outbound.send(SessionMessage(too_large(item)))
+                    elif item.strip():
+                        await inbound.send(_parsed(item))
+                if not chunk:
+                    return
+        except Exception:  # the server side is gone (its streams closed): nothing left to read for
+            log.debug("stdin reader stopped", exc_info=True)
+
+
+def _parsed(line: bytes) -> SessionMessage | Exception:
+    try:
+        text = line.decode("utf-8", errors="replace")
+        return SessionMessage(types.jsonrpc_message_adapter.validate_json(text, by_name=False))
+    except Exception as exc:
+        return exc
+
+
+async def _write_loop(fd: int, outbound: MemoryObjectReceiveStream[SessionMessage], polled: bool) -> None:
     async with outbound:
         async for session_message in outbound:
             data = encode_message(session_message.message)
             try:
-                await anyio.to_thread.run_sync(_write_all, fd, data)
+                if polled:
+                    await _write_polled(fd, data)
+                else:
+                    await anyio.to_thread.run_sync(_write_all, fd, data)
             except OSError as exc:  # the client closed its end: nobody is listening any more
                 log.info("stdout closed (%s); stopping", exc)
                 return
+
+
+async def _write_polled(fd: int, data: bytes) -> None:
+    """Write to a non-blocking pipe or socket, waiting in the event loop while it is full."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            await anyio.wait_writable(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -251,23 +303,69 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _pollable(fd: int) -> bool:
+    """A pipe or socket, which the event loop can watch: what an MCP client gives its server.
+    A terminal or a regular file keeps the threaded path (its blocking mode may be shared with
+    other processes, and regular files cannot be polled)."""
+    if sys.platform == "win32":
+        return False
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+@contextmanager
+def _non_blocking(fd: int, wanted: bool) -> Iterator[None]:
+    """The descriptor non-blocking while serving, as it was afterwards (its mode is shared with
+    every descriptor of the same pipe end)."""
+    before = os.get_blocking(fd)
+    if wanted:
+        os.set_blocking(fd, False)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.set_blocking(fd, before)
+
+
 async def serve_stdio(server: MCPServer[Any]) -> None:
     """Serve `server` over stdin/stdout until stdin ends."""
     # MCPServer offers no public handle on its low-level server, which runs one connection.
     lowlevel = server._lowlevel_server
     with _claimed_stdio() as (wire_in, wire_out):
+        poll_in, poll_out = _pollable(wire_in), _pollable(wire_out)
         inbound_send, inbound = anyio.create_memory_object_stream[SessionMessage | Exception](0)
-        outbound, outbound_receive = anyio.create_memory_object_stream[SessionMessage](0)
-        token = anyio.lowlevel.current_token()
-        reader = threading.Thread(
-            target=_read_loop,
-            args=(wire_in, inbound_send, outbound.clone(), token),
-            name="mcp-stdin",
-            daemon=True,
-        )
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_write_loop, wire_out, outbound_receive)
-            reader.start()
-            async with inbound:
-                await lowlevel.run(inbound, outbound, lowlevel.create_initialization_options())
-            await outbound.aclose()
+        # A few answers may wait for the writer: the SDK cancels every handler still sending when
+        # stdin ends, and an answer already made should still go out (`cat requests | server`).
+        outbound, outbound_receive = anyio.create_memory_object_stream[SessionMessage](_OUTBOUND_QUEUE)
+        reading = anyio.CancelScope()
+
+        async def read() -> None:
+            with reading:
+                await _read_async(wire_in, inbound_send, outbound.clone())
+
+        with _non_blocking(wire_in, poll_in), _non_blocking(wire_out, poll_out):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_write_loop, wire_out, outbound_receive, poll_out)
+                if poll_in:
+                    tg.start_soon(read)
+                else:
+                    _start_reader(wire_in, inbound_send, outbound.clone())
+                async with inbound:
+                    await lowlevel.run(inbound, outbound, lowlevel.create_initialization_options())
+                await outbound.aclose()
+                reading.cancel()  # a reader still waiting keeps the writer's stream open
+
+
+def _start_reader(
+    fd: int,
+    inbound: MemoryObjectSendStream[SessionMessage | Exception],
+    outbound: MemoryObjectSendStream[SessionMessage],
+) -> None:
+    """stdin that the event loop cannot watch (a terminal, a file) is read on a daemon thread."""
+    token = anyio.lowlevel.current_token()
+    threading.Thread(
+        target=_read_loop, args=(fd, inbound, outbound, token), name="mcp-stdin", daemon=True
+    ).start()

@@ -24,16 +24,24 @@ MAX_TEXT_CHARS = 20_000
 MAX_DEPTH = 12
 #: One action's parameters, as JSON, are kept up to this many characters.
 MAX_PARAMS_CHARS = 8_000
+#: An action's JSON text this short re-encodes its parameters under MAX_PARAMS_CHARS whatever it holds:
+#: written back out, a token grows at most 4.5 times (`1E15` -> `1000000000000000.0`; a separator
+#: gains a space, strings never grow, cut values shrink), plus `{"value": }` around a bare value.
+SHORT_ACTION_CHARS = (MAX_PARAMS_CHARS - 16) * 2 // 9
 #: Output and uploaded files listed of one task.
 MAX_FILES = 500
 #: Steps kept of one task: the first and last halves of this many (a run past it is pathological).
 MAX_STEPS = 2_000
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _ASCII_INT = re.compile(r"[+-]?[0-9]{1,18}")
+# json.dumps(data, ensure_ascii=False) without building an encoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def _text(value: str) -> str:
     """Valid Unicode (a lone surrogate becomes U+FFFD), at most MAX_TEXT_CHARS."""
+    if value.isascii() and len(value) <= MAX_TEXT_CHARS:
+        return value  # the common case, and no surrogate can hide in ASCII; isascii() is O(1)
     if len(value) > MAX_TEXT_CHARS:
         value = value[:MAX_TEXT_CHARS] + " … [cut]"
     return _LONE_SURROGATE.sub("\ufffd", value)
@@ -134,10 +142,16 @@ def as_data(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def params_of(value: Any) -> dict[str, Any]:
-    """An action's parameters: bounded data, or the start of their JSON when they are too large."""
+def params_of(value: Any, *, from_short_json: bool = False) -> dict[str, Any]:
+    """An action's parameters: bounded data, or the start of their JSON when they are too large.
+
+    `from_short_json`: the value was decoded from JSON text of at most `SHORT_ACTION_CHARS`, so
+    its JSON here cannot pass the cap and is not written out just to be measured.
+    """
     data = as_data(value if isinstance(value, dict) else {"value": value})
-    text = json.dumps(data, ensure_ascii=False)
+    if from_short_json:
+        return data  # type: ignore[no-any-return]
+    text = _ENCODER.encode(data)
     if len(text) <= MAX_PARAMS_CHARS:
         return data  # type: ignore[no-any-return]
     return {"cut": text[:MAX_PARAMS_CHARS] + " … [cut]"}
@@ -146,6 +160,7 @@ def params_of(value: Any) -> dict[str, Any]:
 def parse_action(raw: Any) -> Action:
     """An action is `{"name": {params}}`, in v2 as a JSON string; keep anything else readable."""
     value = raw
+    short = isinstance(raw, str) and len(raw) <= SHORT_ACTION_CHARS
     if isinstance(raw, str):
         try:
             value = loads(raw)
@@ -153,7 +168,7 @@ def parse_action(raw: Any) -> Action:
             return Action(name="unparsed", params={"text": _text(raw[:500])})
     if isinstance(value, dict) and len(value) == 1:
         name, params = next(iter(value.items()))
-        return Action(name=_text(str(name)[:100]), params=params_of(params))
+        return Action(name=_text(str(name)[:100]), params=params_of(params, from_short_json=short))
     return Action(name="unparsed", params={"text": _text(str(raw)[:500])})
 
 
