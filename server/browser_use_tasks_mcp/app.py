@@ -16,7 +16,8 @@ from .prompts import register_prompts
 from .resources import register_resources
 from .server import TasksServer
 from .service import TaskService
-from .sources import make_source
+from .sources import TaskSource, make_source
+from .sources.local import LocalRunsSource
 from .state import AppState
 from .tools import register_tools
 from .transports import guard_outbound
@@ -46,7 +47,10 @@ def build_server(settings: Settings) -> TasksServer:
             log.info("serving %s", source.label)
             service = TaskService(source)
             secrets = tuple(s.get_secret_value() for s in (settings.api_key,) if s is not None)
-            state = AppState(service=service, call_deadline_s=settings.call_deadline_s, secrets=secrets)
+            local = _second_local(settings, source)
+            state = AppState(
+                service=service, call_deadline_s=settings.call_deadline_s, secrets=secrets, local=local
+            )
             server.state = state
             try:
                 yield state
@@ -54,6 +58,8 @@ def build_server(settings: Settings) -> TasksServer:
                 if server.state is state:
                     server.state = None
                 await service.aclose()
+                if local is not None:
+                    await local.aclose()
 
     server = TasksServer(
         SERVER_NAME,
@@ -71,6 +77,13 @@ def build_server(settings: Settings) -> TasksServer:
     guard_outbound(server)
     server.completion()(server.complete_task_argument)  # type: ignore[no-untyped-call]
     return server
+
+
+def _second_local(settings: Settings, source: TaskSource) -> TaskService | None:
+    """The runs folder beside a Cloud source (BROWSER_USE_SOURCE=cloud with a runs folder set)."""
+    if settings.runs_dir is None or source.kind == "local" or not settings.runs_dir.is_dir():
+        return None
+    return TaskService(LocalRunsSource(settings.runs_dir, screenshot_dirs=settings.screenshot_dirs))
 
 
 def _sdk_level(level: str) -> Any:

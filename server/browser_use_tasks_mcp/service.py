@@ -22,6 +22,7 @@ import anyio
 import anyio.to_thread
 
 from . import media, uris
+from .across.digest import DigestCache
 from .cache import ByteLRU, SingleFlight
 from .errors import (
     FetchRefusedError,
@@ -91,6 +92,8 @@ class TaskService:
         self._shots: ByteLRU[list[Screenshot]] = ByteLRU(4 * 1024 * 1024, clock=clock)
         self._pages: ByteLRU[TaskPage] = ByteLRU(2 * 1024 * 1024, clock=clock)
         self.flights = SingleFlight()
+        #: What searches and statistics need of each run, kept per version of the run (`across/`).
+        self.digests = DigestCache()
         # Image work is CPU-bound: two cores here, so at most two at once.
         self._cpu = anyio.CapacityLimiter(2)
         self._downloads = anyio.CapacityLimiter(8)
@@ -164,6 +167,14 @@ class TaskService:
         if not self.capabilities.live_listing:
             self._pages.put(key, page_, size=500 * (len(page_.items) + 1), ttl_s=LISTING_TTL_S)
         return page_
+
+    async def scan_page(self, *, status: str | None, page: int, page_size: int) -> TaskPage:
+        """One listing page for a scan across runs: as large as the source allows, not kept."""
+        size = max(1, min(page_size, self.source.max_page_size))
+        return await self.flights.run(
+            ("scan", status, page, size),
+            lambda: self.source.list_tasks(status=status, page=page, page_size=size),
+        )
 
     async def get_step(self, task_id: object, step: object) -> tuple[Task, Step]:
         number = coerce_int(step, what="step", minimum=0, maximum=1_000_000)  # refused before any request

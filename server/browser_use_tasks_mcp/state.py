@@ -16,6 +16,9 @@ class AppState:
     call_deadline_s: float
     #: Values never to appear in any answer (the API key), whatever an upstream echoes back.
     secrets: tuple[str, ...] = ()
+    #: The runs folder, when the server reads the Cloud but a runs folder is set too: `compare_tasks`
+    #: reads a `local:<run id>` from it, to compare a local run with a Cloud run.
+    local: TaskService | None = None
 
 
 def app_state(ctx: Context[Any, Any]) -> AppState:

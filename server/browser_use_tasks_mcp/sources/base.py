@@ -68,6 +68,8 @@ class TaskSource(ABC):
     label: str
     #: What a user should know about how this source was chosen (shown with every listing).
     notices: tuple[str, ...] = ()
+    #: The most rows one `list_tasks` call may ask for (an API's page limit); scans use it.
+    max_page_size: ClassVar[int] = 100
 
     def capabilities_for(self, task: Task) -> Capabilities:
         """What the backend holding this task has; a source over several backends answers per task."""

@@ -59,6 +59,8 @@ BARE_RUN_NOTE = (
 )
 
 
+#: Rows of one listing call for a scan across runs (`across/scan.py`).
+MAX_SCAN_PAGE = 10_000
 #: Seconds a run without `done` may go without a file changing before it counts as interrupted.
 DEFAULT_STALE_AFTER_S = 600.0
 
@@ -77,6 +79,8 @@ class LocalRunsSource(TaskSource):
         conversations=True,
         page_seen=True,
     )
+    #: One listing is one folder scan whatever its size: a scan of thousands of runs asks once.
+    max_page_size = MAX_SCAN_PAGE
 
     def __init__(
         self,
