@@ -35,6 +35,12 @@ class Parting(BaseModel):
     a_step: int | None = Field(description="Run A's step where the runs part (None: A had ended).")
     b_step: int | None = Field(description="Run B's step where the runs part (None: B had ended).")
     why: str = Field(description="How they differ there.")
+    screenshot_a: int | None = Field(
+        default=None,
+        description="Run A's step whose screenshot shows the parting: the parting step, or for an action "
+        "that failed in one run only the next step (a step's screenshot is taken before its actions).",
+    )
+    screenshot_b: int | None = Field(default=None, description="The same for run B.")
 
 
 class Alignment(BaseModel):
@@ -87,6 +93,11 @@ def _failed_once(a: Task, b: Task, segment: Segment) -> Parting | None:
     return None
 
 
+def _next(task: Task, number: int) -> int:
+    """The step after `number` (whose screenshot shows what the step's actions led to), else itself."""
+    return next((s.number for s in task.steps if s.number > number), number)
+
+
 def _parting(a: Task, b: Task, segments: list[Segment]) -> tuple[Parting | None, int]:
     """The parting point and the index of the segment it is in (-1: none)."""
     detour: tuple[Parting, int] | None = None
@@ -123,6 +134,8 @@ def _parting(a: Task, b: Task, segments: list[Segment]) -> tuple[Parting | None,
 def align(a: Task, b: Task) -> Alignment:
     segments = _segments(a.steps, b.steps)
     parting, at = _parting(a, b, segments)
+    if parting is not None and parting.screenshot_a is None and parting.screenshot_b is None:
+        parting = parting.model_copy(update={"screenshot_a": parting.a_step, "screenshot_b": parting.b_step})
     meet = None
     if parting is not None:
         after = next((s for s in segments[at + 1 :] if s.kind == "same"), None)

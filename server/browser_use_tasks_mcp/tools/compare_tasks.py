@@ -103,8 +103,8 @@ async def compare_tasks(
         skipped: list[SkippedImage] = []
         blocks: list[ContentBlock] = []
         for label, svc, task, step in (
-            ("A", service_a, a, parting.a_step if parting else None),
-            ("B", service_b, b, parting.b_step if parting else None),
+            ("A", service_a, a, parting.screenshot_a if parting else None),
+            ("B", service_b, b, parting.screenshot_b if parting else None),
         ):
             note, image, skip, shown = await _screenshot(svc, task, step, label)
             text += note
