@@ -192,7 +192,7 @@ class CompareSide(BaseModel):
     judge_verdict: bool | None
     step_count: int
     output: str | None
-    parting_step: Step | None = Field(description="This run's step where the runs part, in full.")
+    parting_step: StepSummary | None = Field(description="This run's step where the runs part.")
 
 
 class CompareResult(BaseModel):

@@ -27,20 +27,16 @@ class Segment(BaseModel):
     """A run of steps the alignment treats alike."""
 
     kind: Kind
-    a: list[int] = Field(description="Step numbers of run A in this segment.")
-    b: list[int] = Field(description="Step numbers of run B in this segment.")
+    a: list[int] = Field(description="Run A's step numbers.")
+    b: list[int] = Field(description="Run B's step numbers.")
 
 
 class Parting(BaseModel):
-    a_step: int | None = Field(description="Run A's step where the runs part (None: A had ended).")
-    b_step: int | None = Field(description="Run B's step where the runs part (None: B had ended).")
+    a_step: int | None = Field(description="A's step where they part (None: A had ended).")
+    b_step: int | None = Field(description="B's step where they part (None: B had ended).")
     why: str = Field(description="How they differ there.")
-    screenshot_a: int | None = Field(
-        default=None,
-        description="Run A's step whose screenshot shows the parting: the parting step, or for an action "
-        "that failed in one run only the next step (a step's screenshot is taken before its actions).",
-    )
-    screenshot_b: int | None = Field(default=None, description="The same for run B.")
+    screenshot_a: int | None = Field(default=None, description="A's step whose screenshot shows it.")
+    screenshot_b: int | None = Field(default=None, description="B's step whose screenshot shows it.")
 
 
 class Alignment(BaseModel):
@@ -48,7 +44,7 @@ class Alignment(BaseModel):
     segments: list[Segment]
     parting: Parting | None = Field(description="Where the runs part; None when every step matches.")
     meet_again: tuple[int, int] | None = Field(
-        default=None, description="The next pair of matching steps after the parting point (A, B)."
+        default=None, description="Next matching (A, B) steps after it."
     )
     only_a: list[int] = Field(description="Steps of A with no counterpart in B.")
     only_b: list[int] = Field(description="Steps of B with no counterpart in A.")
@@ -88,7 +84,12 @@ def _failed_once(a: Task, b: Task, segment: Segment) -> Parting | None:
         if sa is not None and sb is not None and bool(sa.errors) != bool(sb.errors):
             which = "A" if sa.errors else "B"
             return Parting(
-                a_step=na, b_step=nb, why=f"Same action on the same page; it failed in run {which} only."
+                a_step=na,
+                b_step=nb,
+                why=f"Same action on the same page; it failed in run {which} only. The screenshots show the "
+                "page each action led to.",
+                screenshot_a=_next(a, na),
+                screenshot_b=_next(b, nb),
             )
     return None
 

@@ -18,10 +18,10 @@ MAX_NEEDLE = 200
 class Reason(BaseModel):
     """Why a run matched one filter."""
 
-    filter: str = Field(description="The filter that matched: query, url_contains, error_contains, model.")
-    field: str = Field(description="Where: instruction, output, goal, evaluation, url, error, judge, llm.")
-    step: int | None = Field(default=None, description="The step it matched in, if any.")
-    excerpt: str = Field(description="The matching text with a little context (untrusted).")
+    filter: str
+    field: str = Field(description="instruction, output, goal, evaluation, url, error, judge or llm.")
+    step: int | None = None
+    excerpt: str = Field(description="The matching text in context (untrusted).")
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from typing import Literal
 import anyio
 
 from ..errors import InvalidInputError, TasksError
-from ..models import TaskSummary
+from ..models import Task, TaskSummary
 from ..service import TaskService
 from ..untrusted import clean_line
+from .align import same_instruction
 from .digest import RunDigest, digest, utc
 
 #: Runs a scan lists at most unless told otherwise, and the most it may be told.
@@ -233,4 +234,23 @@ def window_of(
     check_window(start, end)
     return Window(
         status=status, since=start, until=end, source=source_filter(source, service), scan_limit=scan_limit
+    )
+
+
+#: Runs a failed run's debugging looks back through for a successful run of the same instruction.
+TWIN_SCAN = 200
+
+
+async def successful_twin(service: TaskService, task: Task, budget_s: float) -> RunDigest | None:
+    """The newest finished, successful run of the same instruction as `task`, if a short scan finds one."""
+    if not task.task:
+        return None
+    found = await scan(service, Window(status="finished", scan_limit=TWIN_SCAN), budget_s)
+    return next(
+        (
+            r
+            for r in found.runs
+            if r.id != task.id and r.succeeded and same_instruction(r.instruction, task.task)
+        ),
+        None,
     )

@@ -21,11 +21,21 @@ MAX_SIGNATURES = 10
 MAX_GROUPS = 50
 SIGNATURE_CHARS = 160
 
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DATE = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?"
+    rf"|\b\d{{1,2}} {_MONTH}(?: \d{{4}})?\b|\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?\b",
+    re.IGNORECASE,
+)
 _VARYING: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE), "<url>"),
     (re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"), "<email>"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE), "<id>"),
     (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b", re.IGNORECASE), "<id>"),
+    (_DATE, "<date>"),
     (re.compile(r"'[^'\n]{0,80}'|\"[^\"\n]{0,80}\"|“[^”\n]{0,80}”|‘[^’\n]{0,80}’"), "<value>"),
     (re.compile(r"(?<![A-Za-z])[A-Z]{1,8}-?[0-9][A-Z0-9-]*\b"), "<code>"),
     (re.compile(r"\b[A-Za-z]*\d[\w.,:-]*"), "<n>"),
@@ -43,17 +53,17 @@ def signature(error: str) -> str:
 
 class Example(BaseModel):
     task_id: str
-    step: int | None = Field(default=None, description="The step with the error; none for a judge's reason.")
+    step: int | None = None
 
 
 class Signature(BaseModel):
-    signature: str = Field(description="The error with numbers, ids, URLs and quoted values replaced.")
-    runs: int = Field(description="Failed runs with this error.")
-    examples: list[Example] = Field(description="Two runs with it, newest first.")
+    signature: str = Field(description="The error with what varies replaced.")
+    runs: int
+    examples: list[Example]
 
 
 class Distribution(BaseModel):
-    count: int = Field(description="Runs with a value.")
+    count: int
     total: float | None = None
     mean: float | None = None
     p50: float | None = None
@@ -63,23 +73,21 @@ class Distribution(BaseModel):
 
 class Rate(BaseModel):
     yes: int
-    of: int = Field(description="Runs where it is known.")
-    rate: float | None = Field(default=None, description="yes / of, 0 to 1.")
+    of: int
+    rate: float | None = None
 
 
 class Stats(BaseModel):
     runs: int
     by_status: dict[str, int]
-    agent_success: Rate = Field(description="Runs whose agent said it succeeded, of those that said.")
-    judge_pass: Rate = Field(description="Runs the judge passed, of those judged.")
+    agent_success: Rate
+    judge_pass: Rate
     cost_usd: Distribution
     tokens: Distribution
     duration_s: Distribution
     steps: Distribution
     top_failures: list[Signature]
-    failed_runs: int = Field(
-        description="Runs that failed by status, by the agent's verdict or by the judge's."
-    )
+    failed_runs: int = Field(description="Failed by status, agent or judge.")
 
 
 class Group(BaseModel):

@@ -23,7 +23,8 @@ def _filters(given: Mapping[str, object]) -> str:
 
 def _scan_line(scan: ScanInfo) -> list[str]:
     state = "all of them" if scan.complete else "partial"
-    lines = [labels([("Scanned", f"{scan.listed} runs listed, {scan.read} in the window ({state})")])]
+    runs = f"{scan.listed} run{'s' if scan.listed != 1 else ''}"
+    lines = [labels([("Scanned", f"{runs} listed, {scan.read} in the window ({state})")])]
     if scan.hint:
         lines.append(scan.hint)
     if scan.errors:

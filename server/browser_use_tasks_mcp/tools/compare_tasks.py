@@ -12,8 +12,8 @@ from .. import render
 from ..across.align import align, same_instruction
 from ..errors import InvalidInputError, NoScreenshotError, TasksError
 from ..guard import run_tool
-from ..models import Task
-from ..results import CompareResult, CompareSide, ImageAttachment, SkippedImage
+from ..models import Step, Task
+from ..results import CompareResult, CompareSide, ImageAttachment, SkippedImage, StepSummary
 from ..service import TaskService
 from ..state import AppState, app_state
 from .common import ToolSpec, attachment, image_block, result
@@ -76,6 +76,22 @@ async def _screenshot(
     return note, attachment(image.screenshot, shown, "preview"), None, [image_block(shown)]
 
 
+def _summary(step: Step | None) -> StepSummary | None:
+    if step is None:
+        return None
+    shot = step.screenshot.resource_uri if step.screenshot else None
+    actions = [a.name for a in step.actions]
+    return StepSummary(
+        number=step.number,
+        url=step.url,
+        next_goal=step.next_goal,
+        actions=actions,
+        errors=step.errors,
+        duration_s=step.duration_s,
+        screenshot_uri=shot,
+    )
+
+
 def _side(task: Task, ref: str, step: int | None) -> CompareSide:
     return CompareSide(
         task_id=ref,
@@ -85,7 +101,7 @@ def _side(task: Task, ref: str, step: int | None) -> CompareSide:
         judge_verdict=task.judgement.verdict if task.judgement else None,
         step_count=len(task.steps),
         output=task.output or task.last_action_result,
-        parting_step=task.step(step) if step is not None else None,
+        parting_step=_summary(task.step(step)) if step is not None else None,
     )
 
 
