@@ -125,8 +125,9 @@ def _failed(verb: str, task_id: str) -> Callable[[str], list[Message]]:
 def register_prompts(server: MCPServer[Any]) -> None:
     server.prompt(
         title="Debug a Browser Use task",
-        description="Gather a task, its failing steps and the screenshots around the failure, and ask for a "
-        "diagnosis with a concrete fix.",
+        description="Gather a task, its failing steps and the screenshots around the failure (and, for a failed "
+        "run, where it parts from a recent successful run of the same instruction), and ask for a diagnosis "
+        "with a concrete fix.",
     )(debug_task)
     server.prompt(
         title="Summarize a Browser Use task",
