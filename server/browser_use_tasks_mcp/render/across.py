@@ -211,6 +211,45 @@ def _segment_line(segment: Segment) -> str:
     return f"- B {b}: only in B"
 
 
+def _parting(a: Task, b: Task, alignment: Alignment, refs: tuple[str, str]) -> list[str]:
+    parting = alignment.parting
+    if parting is None:
+        return [
+            "",
+            "## Where they part",
+            "Nowhere: every step matches (same actions on the same pages, same failures).",
+        ]
+    lines = [
+        "",
+        f"## Where they part: A step {parting.a_step or '—'}, B step {parting.b_step or '—'}",
+        parting.why,
+    ]
+    lines += _step_block("Run A", a, refs[0], a.step(parting.a_step) if parting.a_step else None)
+    lines += _step_block("Run B", b, refs[1], b.step(parting.b_step) if parting.b_step else None)
+    meet = alignment.meet_again
+    return [
+        *lines,
+        "",
+        f"They meet again at A step {meet[0]}, B step {meet[1]}." if meet else "They do not meet again.",
+    ]
+
+
+def _alignment(alignment: Alignment) -> list[str]:
+    segments = [_segment_line(s) for s in alignment.segments]
+    lines = [
+        "",
+        "## Alignment",
+        *capped(segments, MAX_SEGMENTS_SHOWN, "see `alignment` in the structured content"),
+    ]
+    if alignment.only_a or alignment.only_b:
+        only = [
+            ("Only in A", numbers(alignment.only_a, 20) or "—"),
+            ("Only in B", numbers(alignment.only_b, 20) or "—"),
+        ]
+        lines.append(labels(only))
+    return lines
+
+
 def render_compare(
     a: Task, b: Task, alignment: Alignment, same_instruction: bool, *, refs: tuple[str, str]
 ) -> str:
@@ -224,49 +263,9 @@ def render_compare(
         UNTRUSTED_NOTE,
     ]
     if not same_instruction:
-        lines += [
-            "",
-            "## Instructions (they differ)",
-            fence(f"A: {a.task or '—'}\n\nB: {b.task or '—'}", limit=1600),
-        ]
-    parting = alignment.parting
-    if parting is None:
-        lines += [
-            "",
-            "## Where they part",
-            "Nowhere: every step matches (same actions on the same pages, same failures).",
-        ]
-    else:
-        lines += [
-            "",
-            f"## Where they part: A step {parting.a_step or '—'}, B step {parting.b_step or '—'}",
-            parting.why,
-        ]
-        lines += _step_block("Run A", a, refs[0], a.step(parting.a_step) if parting.a_step else None)
-        lines += _step_block("Run B", b, refs[1], b.step(parting.b_step) if parting.b_step else None)
-        meet = alignment.meet_again
-        lines += [
-            "",
-            f"They meet again at A step {meet[0]}, B step {meet[1]}." if meet else "They do not meet again.",
-        ]
-    lines += [
-        "",
-        "## Alignment",
-        *capped(
-            [_segment_line(s) for s in alignment.segments],
-            MAX_SEGMENTS_SHOWN,
-            "see `alignment` in the structured content",
-        ),
-    ]
-    if alignment.only_a or alignment.only_b:
-        lines.append(
-            labels(
-                [
-                    ("Only in A", numbers(alignment.only_a, 20) or "—"),
-                    ("Only in B", numbers(alignment.only_b, 20) or "—"),
-                ]
-            )
-        )
+        instructions = fence(f"A: {a.task or '—'}\n\nB: {b.task or '—'}", limit=1600)
+        lines += ["", "## Instructions (they differ)", instructions]
+    lines += _parting(a, b, alignment, refs) + _alignment(alignment)
     lines += ["", "## Final outputs", "A:", fence(a.output or a.last_action_result or "(none)", limit=1200)]
     lines += ["B:", fence(b.output or b.last_action_result or "(none)", limit=1200)]
     return join(lines)
