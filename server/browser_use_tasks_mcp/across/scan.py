@@ -69,17 +69,17 @@ def parse_time(value: object, what: str, *, now: datetime | None = None) -> date
         return None
     text = str(value).strip().lower()
     now = now or datetime.now(UTC)
-    relative = _RELATIVE.fullmatch(text)
-    if relative:
-        return now - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
     try:
+        relative = _RELATIVE.fullmatch(text)
+        if relative:
+            return now - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
         parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-    except ValueError:
+        return utc(parsed)
+    except (ValueError, OverflowError):
         raise InvalidInputError(
             f"`{what}` must be an ISO 8601 date or time (2026-11-30, 2026-11-30T09:00:00Z) or an age "
             f"(24h, 7d, 2w); got {clean_line(str(value), 40)!r}."
         ) from None
-    return utc(parsed)
 
 
 def check_window(since: datetime | None, until: datetime | None) -> None:
