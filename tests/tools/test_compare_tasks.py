@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from mcp_types import ImageContent
 
-from tests.emulator import FAILED_TASK, FINISHED_TASK, UNKNOWN_ID
+from tests.emulator import FAILED_TASK, FINISHED_TASK, HUNDRED_STEP_TASK, LONG_TASK, UNKNOWN_ID
 from tests.helpers import call_error, call_ok, client_for, cloud_settings, text_of
 from tests.tools.common import (
     FAILED_RUN,
@@ -147,3 +147,16 @@ async def test_unknown_cloud_id(make_source: Callable[..., Source]) -> None:
     async with make_source("v2").client() as client:
         message = await call_error(client, TOOL, {"task_a": FINISHED_TASK, "task_b": UNKNOWN_ID})
     assert message.startswith("**Not found:**") and UNKNOWN_ID in message
+
+
+async def test_long_runs_are_compared_within_bounds(make_source: Callable[..., Source]) -> None:
+    async with make_source("v2").client() as client:
+        result = await call_ok(client, TOOL, {"task_a": LONG_TASK, "task_b": HUNDRED_STEP_TASK})
+    text = text_of(result)
+    structured = result.structured_content
+    assert structured is not None
+    assert len(text) < 20_000
+    assert len(structured["alignment"]["segments"]) <= 200
+    assert len(_images(result)) <= 2
+    if len(structured["alignment"]["segments"]) > 20:
+        assert "see `alignment` in the structured content" in text

@@ -150,3 +150,21 @@ async def test_cloud_scan_returns_partial_results_at_the_deadline(make_source: C
     scan = result.structured_content["scan"]  # type: ignore[index]
     assert scan["stopped"] == "deadline" and not scan["complete"] and scan["unread"] > 0
     assert "partial" in text_of(result)
+
+
+async def test_auto_searches_one_generation_when_asked(make_source: Callable[..., Source]) -> None:
+    async with make_source("auto").client() as client:
+        v4 = await call_ok(client, TOOL, {"source": "v4", "scan_limit": 40})
+        refused = await call_error(client, TOOL, {"source": "cloud-v1"})
+    hits = v4.structured_content["hits"]  # type: ignore[index]
+    assert hits and {h["source"] for h in hits} == {"cloud-v4"}
+    assert "cloud-v4" in refused and "cloud-v2" in refused
+
+
+async def test_many_hits_stay_bounded(make_source: Callable[..., Source]) -> None:
+    async with make_source("v2").client() as client:
+        result = await call_ok(client, TOOL, {"limit": 100, "scan_limit": 150})
+    hits = result.structured_content["hits"]  # type: ignore[index]
+    assert len(hits) == 100 and result.structured_content["matches"] > 100  # type: ignore[index]
+    text = text_of(result)
+    assert len(text) < 120_000 and "search_tasks(limit=100)" in text

@@ -34,7 +34,6 @@ MAX_SCAN_ERRORS = 10
 Stopped = Literal["end", "since", "scan_limit", "deadline", "listing"]
 _RELATIVE = re.compile(r"(\d{1,6})\s*([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-SOURCE_NAMES = ("local", "cloud-v1", "cloud-v2", "cloud-v3", "cloud-v4")
 
 
 @dataclass(frozen=True)
@@ -93,8 +92,7 @@ def source_filter(value: object, service: TaskService) -> str | None:
         return None
     text = str(value).strip().lower()
     wanted = f"cloud-{text}" if re.fullmatch(r"v[1-4]", text) else text
-    kind = service.source.kind
-    readable = ("cloud-v2", "cloud-v3", "cloud-v4") if kind == "cloud-auto" else (kind,)
+    readable = service.source.kinds
     if wanted not in readable:
         raise InvalidInputError(
             f"`source` {clean_line(str(value), 30)!r} is not read by this server; it reads "

@@ -71,6 +71,11 @@ class TaskSource(ABC):
     #: The most rows one `list_tasks` call may ask for (an API's page limit); scans use it.
     max_page_size: ClassVar[int] = 100
 
+    @property
+    def kinds(self) -> tuple[SourceKind, ...]:
+        """The `source` names this source's tasks carry (one; a source over several backends: each)."""
+        return (self.kind,)
+
     def capabilities_for(self, task: Task) -> Capabilities:
         """What the backend holding this task has; a source over several backends answers per task."""
         return self.capabilities
