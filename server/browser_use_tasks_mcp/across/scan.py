@@ -123,7 +123,7 @@ def _digest_in_window(run: RunDigest, window: Window) -> bool:
 
 
 async def scan(service: TaskService, window: Window, budget_s: float) -> Scan:
-    """Walk the listing within `window.scan_limit` rows and `budget_s` seconds."""
+    """Walk the listing within `window.scan_limit` rows and `budget_s` seconds (after the first page)."""
     deadline = anyio.current_time() + budget_s
     size = max(1, min(window.scan_limit, service.source.max_page_size))
     found = Scan()
@@ -132,18 +132,21 @@ async def scan(service: TaskService, window: Window, budget_s: float) -> Scan:
         if found.listed >= window.scan_limit:
             found.stopped = "scan_limit"
             break
-        try:
-            with anyio.move_on_after(max(0.0, deadline - anyio.current_time())) as scope:
-                listing = await service.scan_page(status=window.status, page=page, page_size=size)
-        except TasksError as exc:
-            if page == 1:
-                raise
-            found.errors.append(f"listing page {page}: {exc.message}")
-            found.stopped = "listing"
-            break
-        if scope.cancelled_caught:
-            found.stopped = "deadline"
-            break
+        if page == 1:
+            # The first page under the call's own deadline: an upstream failure there is the answer,
+            # with the retries any other call gets.
+            listing = await service.scan_page(status=window.status, page=page, page_size=size)
+        else:
+            try:
+                with anyio.move_on_after(max(0.0, deadline - anyio.current_time())) as scope:
+                    listing = await service.scan_page(status=window.status, page=page, page_size=size)
+            except TasksError as exc:
+                found.errors.append(f"listing page {page}: {exc.message}")
+                found.stopped = "listing"
+                break
+            if scope.cancelled_caught:
+                found.stopped = "deadline"
+                break
         rows = listing.items[: window.scan_limit - found.listed]
         found.listed += len(rows)
         kind = service.source.kind
@@ -190,8 +193,8 @@ async def _read(
                     if len(found.errors) < MAX_SCAN_ERRORS:
                         found.errors.append(f"{row.id}: {exc.message}")
                     return
-            out[index] = digest(task)
-            service.digests.put(kind, row, out[index])  # type: ignore[arg-type]
+            read = out[index] = digest(task)
+            service.digests.put(kind, row, read)
 
         with anyio.move_on_after(max(0.0, deadline - anyio.current_time())) as scope:
             async with anyio.create_task_group() as group:
