@@ -427,8 +427,10 @@ async def _recovery_call(pair: Pair, limiter: anyio.CapacityLimiter) -> None:
 async def _refused_calls(pair: Pair, log: RetryLog) -> None:
     row, client = pair.row, pair.client
     assert client is not None
+    # Only this call's retries: the listing scans share their path, and their lane, with list_tasks.
+    start = len(log.paths)
     result, row.seconds, crash = await _call(client, pair.tool, pair.args)
-    row.attempts = 1 + sum(1 for p in log.paths if re.search(pair.regex, p))
+    row.attempts = 1 + sum(1 for p in log.paths[start:] if re.search(pair.regex, p))
     _check_error(row, pair.case, result, crash)
     _check_attempts(row, pair.case, [])
     _check_time(row)
