@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from browser_use_tasks_mcp.across.align import align, page_key, same_instruction
-from browser_use_tasks_mcp.across.digest import DigestCache, digest
+from browser_use_tasks_mcp.across.digest import DigestCache, digest, digest_bytes
 from browser_use_tasks_mcp.across.match import Needles, reasons
 from browser_use_tasks_mcp.across.scan import check_window, parse_time
 from browser_use_tasks_mcp.across.stats import distribution, failure_signatures, percentile, signature
@@ -141,9 +141,9 @@ def test_a_search_matches_every_filter_and_quotes_where() -> None:
 
 
 def test_digests_are_kept_per_version_of_a_finished_run() -> None:
-    cache = DigestCache(limit=2)
-    row = TaskSummary(id="a", status="finished", step_count=3)
     value = digest(_task("a", BASE[:3]))
+    cache = DigestCache(max_bytes=2 * digest_bytes(value))
+    row = TaskSummary(id="a", status="finished", step_count=3)
     cache.put("local", row, value)
     assert cache.get("local", row) is value
     assert cache.get("local", row.model_copy(update={"step_count": 4})) is None  # rewritten: read again

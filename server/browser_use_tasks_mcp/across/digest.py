@@ -8,19 +8,19 @@ same row, and a running one is never kept.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from ..cache import ByteLRU
 from ..models import Task, TaskSummary
 
 #: Steps kept per digest (the first ones: where a search or a failure signature looks first).
 MAX_DIGEST_STEPS = 300
 #: Characters kept of each text a search may quote (goals, errors, URLs, instruction, output).
 MAX_FIELD_CHARS = 600
-#: Digests kept: a few kilobytes each, so 20,000 runs stay well under 100 MB.
-MAX_DIGESTS = 20_000
+#: Memory for kept digests: a few kilobytes each, so tens of thousands of typical runs fit.
+MAX_DIGEST_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -164,12 +164,21 @@ def version(row: TaskSummary) -> tuple[object, ...] | None:
     return (row.status, row.step_count, row.created_at, row.finished_at, row.is_success)
 
 
-class DigestCache:
-    """Digests by (source, task id), each valid for the listing row it was built under."""
+def digest_bytes(run: RunDigest) -> int:
+    """About what a digest holds in memory: its texts plus a fixed cost per object."""
+    texts = (run.instruction, run.output, run.failure_reason, run.llm)
+    size = 600 + sum(len(t) for t in texts if t)
+    for step in run.steps:
+        size += 250 + sum(len(t) for t in (step.url, step.goal, step.evaluation) if t)
+        size += sum(map(len, step.actions)) + sum(map(len, step.errors))
+    return size
 
-    def __init__(self, limit: int = MAX_DIGESTS) -> None:
-        self._entries: OrderedDict[tuple[str, str], tuple[tuple[object, ...], RunDigest]] = OrderedDict()
-        self._limit = limit
+
+class DigestCache:
+    """Digests by (source, task id), each valid for the listing row it was built under; bounded in bytes."""
+
+    def __init__(self, max_bytes: int = MAX_DIGEST_BYTES) -> None:
+        self._entries: ByteLRU[tuple[tuple[object, ...], RunDigest]] = ByteLRU(max_bytes)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -177,16 +186,9 @@ class DigestCache:
     def get(self, source: str, row: TaskSummary) -> RunDigest | None:
         stamp = version(row)
         entry = self._entries.get((source, row.id)) if stamp is not None else None
-        if entry is None or entry[0] != stamp:
-            return None
-        self._entries.move_to_end((source, row.id))
-        return entry[1]
+        return entry[1] if entry is not None and entry[0] == stamp else None
 
     def put(self, source: str, row: TaskSummary, value: RunDigest) -> None:
         stamp = version(row)
-        if stamp is None:
-            return
-        self._entries[(source, row.id)] = (stamp, value)
-        self._entries.move_to_end((source, row.id))
-        while len(self._entries) > self._limit:
-            self._entries.popitem(last=False)
+        if stamp is not None:
+            self._entries.put((source, row.id), (stamp, value), size=digest_bytes(value))
