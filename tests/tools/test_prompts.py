@@ -123,3 +123,15 @@ async def test_debug_task_compares_a_failed_run_with_a_successful_one_of_the_sam
     # No successful run shares red-gadget-expired-coupon's instruction: no comparison.
     other_texts = [m.content.text for m in other.messages if isinstance(m.content, TextContent)]
     assert not any("same instruction succeeded" in t for t in other_texts)
+
+
+async def test_debug_task_reads_only_runs_listed_with_the_same_instruction(
+    make_source: Callable[..., Source],
+) -> None:
+    source = make_source("v2")
+    assert source.emulator is not None
+    async with source.client() as client:
+        await client.get_prompt("debug_task", {"task_id": source.failed})
+    # The failed task itself, and no other: no finished run shares its instruction.
+    reads = [r.path for r in source.emulator.requests("/api/v2/tasks/") if r.path.count("/") == 4]
+    assert set(reads) == {f"/api/v2/tasks/{source.failed}"}

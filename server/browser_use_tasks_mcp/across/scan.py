@@ -45,6 +45,8 @@ class Window:
     until: datetime | None = None
     source: str | None = None
     scan_limit: int = DEFAULT_SCAN
+    #: Only runs of this instruction; rows whose listing shows another one are not read at all.
+    instruction: str | None = None
 
 
 @dataclass
@@ -108,6 +110,8 @@ def _when(row: TaskSummary) -> datetime | None:
 
 def _in_window(row: TaskSummary, window: Window, kind: str) -> bool:
     if window.source and (row.source or kind) != window.source:
+        return False
+    if window.instruction and row.task and not same_instruction(row.task, window.instruction):
         return False
     stamp = _when(row)
     if stamp is None:
@@ -246,7 +250,8 @@ async def successful_twin(service: TaskService, task: Task, budget_s: float) -> 
     """The newest finished, successful run of the same instruction as `task`, if a short scan finds one."""
     if not task.task:
         return None
-    found = await scan(service, Window(status="finished", scan_limit=TWIN_SCAN), budget_s)
+    window = Window(status="finished", scan_limit=TWIN_SCAN, instruction=task.task)
+    found = await scan(service, window, budget_s)
     return next(
         (
             r
