@@ -168,6 +168,14 @@ class TaskService:
             self._pages.put(key, page_, size=500 * (len(page_.items) + 1), ttl_s=LISTING_TTL_S)
         return page_
 
+    async def read_for_scan(self, task_id: str) -> Task:
+        """A task for a scan across runs: the cached full task if there is one, else the source's scan read."""
+        tid = self.source.validate_task_id(task_id)
+        cached = self._tasks.get(tid)
+        if cached is not None:
+            return cached
+        return await self.flights.run(("scan-task", tid), lambda: self.source.get_task_for_scan(tid))
+
     async def scan_page(self, *, status: str | None, page: int, page_size: int) -> TaskPage:
         """One listing page for a scan across runs: as large as the source allows, not kept."""
         size = max(1, min(page_size, self.source.max_page_size))

@@ -168,3 +168,11 @@ async def test_many_hits_stay_bounded(make_source: Callable[..., Source]) -> Non
     assert len(hits) == 100 and result.structured_content["matches"] > 100  # type: ignore[index]
     text = text_of(result)
     assert len(text) < 120_000 and "search_tasks(limit=100)" in text
+
+
+async def test_a_scan_read_never_stands_in_for_the_full_task(tmp_path: Path) -> None:
+    async with across(tmp_path).client() as client:
+        await call_ok(client, TOOL, {"query": "blue widget"})  # reads runs without their media
+        task = await call_ok(client, "get_task", {"task_id": SUCCEEDED_RUN})
+    steps = {s["number"]: s for s in task.structured_content["steps"]}  # type: ignore[index]
+    assert steps[2]["screenshot_uri"] is not None and steps[1]["screenshot_uri"] is None

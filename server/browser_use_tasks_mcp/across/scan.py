@@ -192,7 +192,7 @@ async def _read(
             row = rows[index]
             async with limiter:
                 try:
-                    task = await service.get_task(row.id)
+                    task = await service.read_for_scan(row.id)
                 except TasksError as exc:
                     if len(found.errors) < MAX_SCAN_ERRORS:
                         found.errors.append(f"{row.id}: {exc.message}")

@@ -88,6 +88,14 @@ class TaskSource(ABC):
     async def get_task(self, task_id: str) -> Task:
         """The full task, steps included."""
 
+    async def get_task_for_scan(self, task_id: str) -> Task:
+        """The task as a scan across runs reads it: its text, steps and outcome; media need not be looked up.
+
+        Never cached or served as the full task. Default: the full task; a source where finding media
+        costs (local runs: a stat per screenshot) skips it.
+        """
+        return await self.get_task(task_id)
+
     async def get_status(self, task_id: str) -> TaskStatusInfo:
         """The cheap status for polling; sources with a status endpoint override this."""
         return TaskStatusInfo.of(await self.get_task(task_id))

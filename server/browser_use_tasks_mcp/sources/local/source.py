@@ -174,7 +174,14 @@ class LocalRunsSource(TaskSource):
             raise LocalRunError(f"Run '{run_id}' cannot be read: {located.reason}. {located.hint}".strip())
         return located
 
-    def _get_task_sync(self, run_id: str) -> Task:
+    async def get_task_for_scan(self, task_id: str) -> Task:
+        run_id = self.validate_task_id(task_id)
+        return await anyio.to_thread.run_sync(
+            lambda: self._get_task_sync(run_id, media=False), abandon_on_cancel=True
+        )
+
+    def _get_task_sync(self, run_id: str, *, media: bool = True) -> Task:
+        """The run as a task; without `media`, its screenshots and files are not looked up (a scan)."""
         root = self._folder.root()
         run = self._require_run(root, run_id)
         parsed = self._histories.load(run.history)
@@ -182,11 +189,11 @@ class LocalRunsSource(TaskSource):
             raise LocalRunError(
                 f"Run '{run_id}' cannot be read: {parsed.reason} ({run.rel_history}). {parsed.hint}".strip()
             )
-        steps, missing = self._with_screenshots(root, run, parsed)
+        steps, missing = self._with_screenshots(root, run, parsed) if media else (list(parsed.steps), [])
         age = self._clock() - _activity(run)
         status, raw_status, has_finished = parsed.live(age, self.stale_after_s)
         missing_notes = self._missing_notes(run, parsed, missing)
-        files = inventory(root, run)
+        files = inventory(root, run) if media else None
         return Task(
             id=run.id,
             source="local",
