@@ -208,22 +208,22 @@ class CompareResult(BaseModel):
 StepResult.model_rebuild()
 
 
+def step_summary(step: Step) -> StepSummary:
+    return StepSummary(
+        number=step.number,
+        url=step.url,
+        next_goal=step.next_goal,
+        actions=[a.name for a in step.actions],
+        errors=step.errors,
+        duration_s=step.duration_s,
+        screenshot_uri=step.screenshot.resource_uri if step.screenshot else None,
+    )
+
+
 def summarize_steps(task: Task) -> tuple[list[StepSummary], bool]:
     """The steps that matter (see `selection.py`) as summaries, and whether any were left out."""
     chosen = steps_that_matter(task.steps, context=STRUCTURED_CONTEXT)
-    summaries = [
-        StepSummary(
-            number=s.number,
-            url=s.url,
-            next_goal=s.next_goal,
-            actions=[a.name for a in s.actions],
-            errors=s.errors,
-            duration_s=s.duration_s,
-            screenshot_uri=s.screenshot.resource_uri if s.screenshot else None,
-        )
-        for s in chosen.steps
-    ]
-    return summaries, chosen.left_out > 0
+    return [step_summary(s) for s in chosen.steps], chosen.left_out > 0
 
 
 def task_result(task: Task) -> TaskResult:

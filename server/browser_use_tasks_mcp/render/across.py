@@ -269,3 +269,13 @@ def render_compare(
     lines += ["", "## Final outputs", "A:", fence(a.output or a.last_action_result or "(none)", limit=1200)]
     lines += ["B:", fence(b.output or b.last_action_result or "(none)", limit=1200)]
     return join(lines)
+
+
+def compare_screenshot_attached(label: str, step: int, width: int, height: int) -> str:
+    return f"\n**Attached:** run {label} step {step} (preview, {width}×{height}).\n"
+
+
+def compare_screenshot_missing(label: str, step: int, reason: str | None) -> str:
+    if reason is None:
+        return f"\n**Not attached:** run {label} step {step} has no screenshot.\n"
+    return f"\n**Not attached:** run {label} step {step}: {clean_line(reason, 600)}\n"

@@ -12,8 +12,8 @@ from .. import render
 from ..across.align import align, same_instruction
 from ..errors import InvalidInputError, NoScreenshotError, TasksError
 from ..guard import run_tool
-from ..models import Step, Task
-from ..results import CompareResult, CompareSide, ImageAttachment, SkippedImage, StepSummary
+from ..models import Task
+from ..results import CompareResult, CompareSide, ImageAttachment, SkippedImage, step_summary
 from ..service import TaskService
 from ..state import AppState, app_state
 from .common import ToolSpec, attachment, image_block, result
@@ -62,34 +62,14 @@ async def _screenshot(
     try:
         image = await service.image(task.id, step, "preview")
     except NoScreenshotError:
-        return (
-            f"\n**Not attached:** run {label} step {step} has no screenshot.\n",
-            None,
-            SkippedImage(step=step, reason="no screenshot"),
-            [],
-        )
+        note = render.compare_screenshot_missing(label, step, None)
+        return note, None, SkippedImage(step=step, reason="no screenshot"), []
     except TasksError as exc:
-        note = render.screenshot_not_attached(step, exc.message)
+        note = render.compare_screenshot_missing(label, step, exc.message)
         return note, None, SkippedImage(step=step, reason=exc.message), []
     shown = image.rendered
-    note = f"\n**Attached:** run {label} step {step} (preview, {shown.width}×{shown.height}).\n"
+    note = render.compare_screenshot_attached(label, step, shown.width, shown.height)
     return note, attachment(image.screenshot, shown, "preview"), None, [image_block(shown)]
-
-
-def _summary(step: Step | None) -> StepSummary | None:
-    if step is None:
-        return None
-    shot = step.screenshot.resource_uri if step.screenshot else None
-    actions = [a.name for a in step.actions]
-    return StepSummary(
-        number=step.number,
-        url=step.url,
-        next_goal=step.next_goal,
-        actions=actions,
-        errors=step.errors,
-        duration_s=step.duration_s,
-        screenshot_uri=shot,
-    )
 
 
 def _side(task: Task, ref: str, step: int | None) -> CompareSide:
@@ -101,7 +81,7 @@ def _side(task: Task, ref: str, step: int | None) -> CompareSide:
         judge_verdict=task.judgement.verdict if task.judgement else None,
         step_count=len(task.steps),
         output=task.output or task.last_action_result,
-        parting_step=_summary(task.step(step)) if step is not None else None,
+        parting_step=step_summary(found) if step is not None and (found := task.step(step)) else None,
     )
 
 
