@@ -3,7 +3,9 @@ every Cloud generation on the emulator; filters, the bounded scan, hostile input
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -167,7 +169,11 @@ async def test_many_hits_stay_bounded(make_source: Callable[..., Source]) -> Non
     hits = result.structured_content["hits"]  # type: ignore[index]
     assert len(hits) == 100 and result.structured_content["matches"] > 100  # type: ignore[index]
     text = text_of(result)
-    assert len(text) < 120_000 and "search_tasks(limit=100)" in text
+    # At the largest limit, the call for more asks for the runs older than the last hit.
+    last = datetime.fromisoformat(hits[-1]["created_at"])
+    until = re.search(r'search_tasks\(until="([^"]+)", limit=100\)', text)
+    assert len(text) < 120_000 and until is not None
+    assert last - timedelta(seconds=1) < datetime.fromisoformat(until.group(1)) < last
 
 
 async def test_a_scan_read_never_stands_in_for_the_full_task(tmp_path: Path) -> None:

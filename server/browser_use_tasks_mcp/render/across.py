@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 from ..across.align import Alignment, Segment
 from ..across.stats import Distribution, Group, Rate, Stats
@@ -14,6 +15,8 @@ from .text import UNTRUSTED_NOTE, call, capped, duration, join, labels, numbers,
 MAX_SIGNATURES_SHOWN = 10
 MAX_GROUPS_SHOWN = 25
 MAX_SEGMENTS_SHOWN = 20
+#: The largest `limit` search_tasks takes (its schema says so too).
+MAX_SEARCH_LIMIT = 100
 
 
 def _filters(given: Mapping[str, object]) -> str:
@@ -75,12 +78,18 @@ def render_search(
     for index, hit in enumerate(hits, 1):
         lines += _hit(index, hit)
     if matches > len(hits):
-        more = {k: v for k, v in given.items() if v not in (None, "")}
-        lines += [
-            "",
-            f"{matches - len(hits)} more match. More: {call('search_tasks', **more, limit=min(100, limit * 2))}.",
-        ]
+        lines += ["", f"{matches - len(hits)} more match. More: {_more_call(hits, given, limit)}."]
     return join(lines)
+
+
+def _more_call(hits: Sequence[SearchHit], given: Mapping[str, object], limit: int) -> str:
+    """The call for more hits: a larger limit, or at the largest the runs older than the last hit."""
+    more = {k: v for k, v in given.items() if v not in (None, "")}
+    last = hits[-1].created_at if hits else None
+    if limit < MAX_SEARCH_LIMIT or last is None:
+        return call("search_tasks", **more, limit=min(MAX_SEARCH_LIMIT, limit * 2))
+    older = (last - timedelta(microseconds=1)).isoformat()
+    return call("search_tasks", **{**more, "until": older}, limit=limit)
 
 
 def _rate(value: Rate) -> str:
