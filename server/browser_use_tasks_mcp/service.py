@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import anyio
@@ -176,12 +177,17 @@ class TaskService:
             return cached
         return await self.flights.run(("scan-task", tid), lambda: self.source.get_task_for_scan(tid))
 
-    async def scan_page(self, *, status: str | None, page: int, page_size: int) -> TaskPage:
-        """One listing page for a scan across runs: as large as the source allows, not kept."""
+    async def scan_page(
+        self, *, status: str | None, since: datetime | None, until: datetime | None, page: int, page_size: int
+    ) -> TaskPage:
+        """One listing page for a scan across runs: as large as the source allows, dated where the API
+        filters by date itself, not kept."""
         size = max(1, min(page_size, self.source.max_page_size))
         return await self.flights.run(
-            ("scan", status, page, size),
-            lambda: self.source.list_tasks(status=status, page=page, page_size=size),
+            ("scan", status, since, until, page, size),
+            lambda: self.source.list_window(
+                status=status, since=since, until=until, page=page, page_size=size
+            ),
         )
 
     async def get_step(self, task_id: object, step: object) -> tuple[Task, Step]:

@@ -182,3 +182,18 @@ async def test_a_scan_read_never_stands_in_for_the_full_task(tmp_path: Path) -> 
         task = await call_ok(client, "get_task", {"task_id": SUCCEEDED_RUN})
     steps = {s["number"]: s for s in task.structured_content["steps"]}  # type: ignore[index]
     assert steps[2]["screenshot_uri"] is not None and steps[1]["screenshot_uri"] is None
+
+
+async def test_v2_dates_use_the_api_filter(make_source: Callable[..., Source]) -> None:
+    source = make_source("v2")
+    assert source.emulator is not None
+    seeded = sorted((t.created_at for t in get_seed().v2_tasks()), reverse=True)
+    since = seeded[4].isoformat()  # the five newest tasks
+    async with source.client() as client:
+        result = await call_ok(client, TOOL, {"since": since})
+    listings = source.emulator.log.records("/api/v2/tasks", method="GET")
+    assert any("after=" in (r.query or "") for r in listings if r.path == "/api/v2/tasks")
+    scan = result.structured_content["scan"]  # type: ignore[index]
+    # The API narrowed the listing itself: only the dated window was listed, not all 120 tasks.
+    assert scan["listed"] <= 6 and scan["complete"]
+    assert result.structured_content["matches"] == 5  # type: ignore[index]

@@ -16,7 +16,7 @@ from typing import Literal
 import anyio
 
 from ..errors import InvalidInputError, TasksError
-from ..models import Task, TaskSummary
+from ..models import Task, TaskPage, TaskSummary
 from ..service import TaskService
 from ..untrusted import clean_line
 from .align import same_instruction
@@ -139,11 +139,11 @@ async def scan(service: TaskService, window: Window, budget_s: float) -> Scan:
         if page == 1:
             # The first page under the call's own deadline: an upstream failure there is the answer,
             # with the retries any other call gets.
-            listing = await service.scan_page(status=window.status, page=page, page_size=size)
+            listing = await _page(service, window, page, size)
         else:
             try:
                 with anyio.move_on_after(max(0.0, deadline - anyio.current_time())) as scope:
-                    listing = await service.scan_page(status=window.status, page=page, page_size=size)
+                    listing = await _page(service, window, page, size)
             except TasksError as exc:
                 found.errors.append(f"listing page {page}: {exc.message}")
                 found.stopped = "listing"
@@ -166,6 +166,12 @@ async def scan(service: TaskService, window: Window, budget_s: float) -> Scan:
             break
         page += 1
     return found
+
+
+async def _page(service: TaskService, window: Window, page: int, size: int) -> TaskPage:
+    return await service.scan_page(
+        status=window.status, since=window.since, until=window.until, page=page, page_size=size
+    )
 
 
 def _past_since(rows: list[TaskSummary], window: Window, run: int) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar, Protocol
 
 from ..ids import validate_id
@@ -103,6 +104,13 @@ class TaskSource(ABC):
     @abstractmethod
     async def list_tasks(self, *, status: str | None, page: int, page_size: int) -> TaskPage:
         """Tasks newest first. `status` is in the common vocabulary."""
+
+    async def list_window(
+        self, *, status: str | None, since: datetime | None, until: datetime | None, page: int, page_size: int
+    ) -> TaskPage:
+        """Like `list_tasks`, narrowed to tasks created between `since` and `until` where the API can do
+        that itself (v2 `after`/`before`); otherwise the plain listing, and the caller filters."""
+        return await self.list_tasks(status=status, page=page, page_size=page_size)
 
     async def list_screenshots(self, task: Task) -> list[Screenshot]:
         """Screenshots in capture order. Default: one per step that has one."""
