@@ -48,9 +48,10 @@ async def search_tasks(
     limit: Annotated[int, Field(description="Matching runs to return, 1-100.", ge=1, le=100)] = 10,
     scan_limit: ScanLimit = 500,
 ) -> Annotated[CallToolResult, SearchResult]:
-    needles = Needles.of(query=query, url_contains=url_contains, error_contains=error_contains, model=model)
-
     async def work(service: TaskService) -> CallToolResult:
+        needles = Needles.of(
+            query=query, url_contains=url_contains, error_contains=error_contains, model=model
+        )
         window = window_of(
             service, status=status, since=since, until=until, source=source, scan_limit=scan_limit
         )
