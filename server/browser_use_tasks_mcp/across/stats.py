@@ -36,6 +36,7 @@ _VARYING: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE), "<id>"),
     (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b", re.IGNORECASE), "<id>"),
     (_DATE, "<date>"),
+    # Quoted values up to 80 characters (a coupon, a name); a longer quote is the message itself and stays.
     (re.compile(r"'[^'\n]{0,80}'|\"[^\"\n]{0,80}\"|“[^”\n]{0,80}”|‘[^’\n]{0,80}’"), "<value>"),
     (re.compile(r"(?<![A-Za-z])[A-Z]{1,8}-?[0-9][A-Z0-9-]*\b"), "<code>"),
     (re.compile(r"\b[A-Za-z]*\d[\w.,:-]*"), "<n>"),
