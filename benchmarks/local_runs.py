@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.across_runs import across_runs
 from benchmarks.harness import stdio_session
 from benchmarks.report import Row, ratio
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
@@ -59,6 +60,7 @@ async def local_listing(results: list[Row], quick: bool) -> None:
                 answer = await session.call_tool("list_tasks", {"page_size": 20})
                 warm.append(time.perf_counter() - started)
             assert not answer.is_error, answer.text
+            await across_runs(session, count, results)  # search_tasks and task_stats, same folder
         floor = sorted(scan_floor(root) for _ in range(WARM_CALLS))[WARM_CALLS // 2]
         warm_ms = sorted(warm)[WARM_CALLS // 2] * 1000
         results += [

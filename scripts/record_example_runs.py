@@ -82,9 +82,27 @@ CHROMIUM_ARGS = [
 # --------------------------------------------------------------------------------------
 
 
+#: Pages the scenario being recorded serves differently: path -> (HTTP status, file in example_site).
+#: Set by `record` for each scenario; the shop is otherwise the same static site.
+OVERRIDES: dict[str, tuple[int, str]] = {}
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def do_GET(self) -> None:
+        override = OVERRIDES.get(self.path.split("?", 1)[0])
+        if override is None:
+            super().do_GET()
+            return
+        status, name = override
+        body = (SITE_DIR / name).read_bytes()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 def serve_site() -> http.server.ThreadingHTTPServer:
@@ -232,6 +250,8 @@ class Scenario:
     summary: str
     viewport: tuple[int, int] | None = (1280, 800)
     agent_kwargs: dict[str, Any] = field(default_factory=dict)
+    #: Pages served differently for this run (see OVERRIDES).
+    overrides: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 # --- order-blue-widget: the original successful sample (bundled copy is the original) --
@@ -523,7 +543,90 @@ TRADE_LOGIN_MAX_STEPS = Scenario(
     judgement=None,  # the judge only runs after `done`
 )
 
-SCENARIOS = {s.name: s for s in (RED_GADGET_EXPIRED_COUPON, TRADE_LOGIN_MAX_STEPS, ORDER_BLUE_WIDGET)}
+# --- blue-widget-order-timeout: the order-blue-widget task on a day the order service times out --
+# Same instruction as order-blue-widget; the shop's gateway answers the order with
+# "504 Gateway Timeout" (tests/fixtures/runs-across/, the failing twin compare_tasks is tested on).
+
+_TIMEOUT_DONE = (
+    "Could not place the order: submitting the order form for 3 x Blue Widget (SKU BW-100) for Ada Lovelace "
+    "returned '504 Gateway Timeout - The order service did not answer within 30 seconds. Your order has NOT "
+    "been placed.' twice. No order number exists."
+)
+BLUE_WIDGET_ORDER_TIMEOUT = Scenario(
+    name="blue-widget-order-timeout",
+    summary="failure: same task as order-blue-widget; the order service times out (504) twice",
+    max_steps=10,
+    task=ORDER_BLUE_WIDGET.task,
+    overrides={"/confirmation.html": (504, "gateway-timeout.html")},
+    steps=[
+        ORDER_BLUE_WIDGET.steps[0],
+        ORDER_BLUE_WIDGET.steps[1],
+        lambda p: step(
+            "Success - the Blue Widget product page with the order form is open.",
+            "On the Blue Widget page (SKU BW-100, EUR 19.99); order form with name and quantity.",
+            "Type 'Ada Lovelace' as the name and 3 as the quantity.",
+            "The order form is right here, so I fill in the name and the quantity.",
+            [
+                {"input": {"index": index_of(p, "customer-name"), "text": "Ada Lovelace", "clear": True}},
+                {"input": {"index": index_of(p, "quantity"), "text": "3", "clear": True}},
+            ],
+            2,
+            [item for item in _BLUE_PLAN if item != "Check the shopping cart"],
+        ),
+        lambda p: step(
+            "Success - name and quantity were typed into the form.",
+            "Form filled: customer Ada Lovelace, quantity 3.",
+            "Click the Place order button.",
+            "Both fields are filled in. I submit the form.",
+            [{"click": {"index": index_of(p, "place-order")}}],
+            3,
+        ),
+        lambda p: step(
+            "Failed - the order page shows '504 Gateway Timeout: The order service did not answer within "
+            "30 seconds. Your order has NOT been placed.'",
+            "Order attempt 1 timed out (504); no order placed.",
+            "Go back to the order form and submit it once more.",
+            "A gateway timeout is often temporary. I go back to the form and try once more.",
+            [{"go_back": {}}],
+            3,
+        ),
+        lambda p: step(
+            "Success - back on the Blue Widget product page.",
+            "Order attempt 1 timed out. Retrying once.",
+            "Fill in the form again and place the order.",
+            "The form may have been reset, so I type both fields again and submit.",
+            [
+                {"input": {"index": index_of(p, "customer-name"), "text": "Ada Lovelace", "clear": True}},
+                {"input": {"index": index_of(p, "quantity"), "text": "3", "clear": True}},
+                {"click": {"index": index_of(p, "place-order")}},
+            ],
+            3,
+        ),
+        lambda p: step(
+            "Failed - the same '504 Gateway Timeout' page again; the order was not placed.",
+            "Two order attempts timed out (504). No order number.",
+            "Report that the order could not be placed.",
+            "The order service is down. Retrying again is unlikely to help; I report the failure.",
+            [{"done": {"text": _TIMEOUT_DONE, "success": False, "files_to_display": []}}],
+            4,
+        ),
+    ],
+    judgement={
+        "reasoning": (
+            "The agent filled in the order form correctly, but both submissions ended on a 504 Gateway Timeout "
+            "page and no order was placed, so no order number could be reported."
+        ),
+        "verdict": False,
+        "failure_reason": "The shop's order service timed out (504 Gateway Timeout) on both attempts; no order was placed.",
+        "impossible_task": False,
+        "reached_captcha": False,
+    },
+)
+
+SCENARIOS = {
+    s.name: s
+    for s in (RED_GADGET_EXPIRED_COUPON, TRADE_LOGIN_MAX_STEPS, ORDER_BLUE_WIDGET, BLUE_WIDGET_ORDER_TIMEOUT)
+}
 # Recorded by default; order-blue-widget is bundled as the original sample and only re-recorded on request.
 DEFAULT_RUNS = ["red-gadget-expired-coupon", "trade-login-max-steps"]
 
@@ -571,6 +674,8 @@ async def record(scenario: Scenario, run_dir: Path, scratch: Path) -> None:
         profile_kwargs["window_size"] = {"width": width, "height": height}
     session = BrowserSession(browser_profile=BrowserProfile(**profile_kwargs))
 
+    OVERRIDES.clear()
+    OVERRIDES.update(scenario.overrides)
     llm = ScriptedChatModel(scenario.steps, scenario.judgement)
     agent = Agent(
         task=scenario.task,

@@ -21,7 +21,8 @@ from .resources import register_resources
 from .server import TasksServer
 from .service import TaskService
 from .shared_cache import DEFAULT_SCOPE_SECRET, SharedCache, scope_of
-from .sources import make_source
+from .sources import TaskSource, make_source
+from .sources.local import LocalRunsSource
 from .state import AppState
 from .tenancy import KeyedServices
 from .tools import register_tools
@@ -106,9 +107,16 @@ class ProcessState:
                 fallback=service if key else None,
             )
             stack.push_async_callback(keyed.aclose)
+        local = _second_local(settings, source)
+        if local is not None:
+            stack.push_async_callback(local.aclose)
         secrets = tuple(s.get_secret_value() for s in (settings.api_key,) if s is not None)
         return AppState(
-            service=service, call_deadline_s=settings.call_deadline_s, secrets=secrets, keyed=keyed
+            service=service,
+            call_deadline_s=settings.call_deadline_s,
+            secrets=secrets,
+            keyed=keyed,
+            local=local,
         )
 
     def _shared_cache(self, stack: AsyncExitStack) -> SharedCache | None:
@@ -159,6 +167,13 @@ def build_server(settings: Settings) -> TasksServer:
     guard_outbound(server)
     server.completion()(server.complete_task_argument)  # type: ignore[no-untyped-call]
     return server
+
+
+def _second_local(settings: Settings, source: TaskSource) -> TaskService | None:
+    """The runs folder beside a Cloud source (BROWSER_USE_SOURCE=cloud with a runs folder set)."""
+    if settings.runs_dir is None or source.kind == "local" or not settings.runs_dir.is_dir():
+        return None
+    return TaskService(LocalRunsSource(settings.runs_dir, screenshot_dirs=settings.screenshot_dirs))
 
 
 def _sdk_level(level: str) -> Any:

@@ -12,6 +12,8 @@ from mcp_types import ImageContent, TextContent
 from pydantic import Field
 
 from . import render
+from .across.align import align
+from .across.scan import successful_twin
 from .errors import TasksError
 from .guard import run_prompt
 from .models import Task
@@ -20,6 +22,8 @@ from .service import TaskService
 from .untrusted import clean_line
 
 MAX_PROMPT_IMAGES = 3
+#: Seconds `debug_task` spends looking for a successful run of the same instruction.
+TWIN_BUDGET_S = 5.0
 
 TaskIdArg = Annotated[str, Field(description="A task id, as listed by `list_tasks`.")]
 
@@ -56,6 +60,32 @@ async def _screenshots(service: TaskService, task: Task, steps: list[int]) -> li
     return messages
 
 
+async def _comparison(service: TaskService, task: Task) -> list[Message]:
+    """For a failed run: where it parts from a recent successful run of the same instruction, if one exists."""
+    if not (
+        task.status == "failed"
+        or task.is_success is False
+        or (task.judgement and task.judgement.verdict is False)
+    ):
+        return []
+    try:
+        twin = await successful_twin(service, task, TWIN_BUDGET_S)
+        if twin is None:
+            return []
+        worked = await service.get_task(twin.id)
+    except TasksError:
+        return []  # the diagnosis stands without it
+    alignment = align(worked, task)
+    return [
+        UserMessage(
+            f"A recent run of the same instruction succeeded ({worked.id}). Here is how the two compare (A: the "
+            "run that worked, B: this run); where they part is the first place to look. "
+            f"For both screenshots there: {render.call('compare_tasks', task_a=worked.id, task_b=task.id)}."
+        ),
+        UserMessage(render.render_compare(worked, task, alignment, True, refs=(worked.id, task.id))),
+    ]
+
+
 async def debug_task(task_id: TaskIdArg, ctx: Context[Any, Any]) -> list[Message]:
     async def work(service: TaskService) -> list[Message]:
         task = await service.get_task(task_id)
@@ -71,6 +101,7 @@ async def debug_task(task_id: TaskIdArg, ctx: Context[Any, Any]) -> list[Message
             UserMessage(render.render_step(task, s)) for n in focus if (s := task.step(n)) is not None
         ]
         messages += await _screenshots(service, task, focus)
+        messages += await _comparison(service, task)
         return [*messages, UserMessage(DIAGNOSE)]
 
     return await run_prompt(ctx, "debug_task", work, failed=_failed("debug", task_id))
@@ -94,8 +125,9 @@ def _failed(verb: str, task_id: str) -> Callable[[str], list[Message]]:
 def register_prompts(server: MCPServer[Any]) -> None:
     server.prompt(
         title="Debug a Browser Use task",
-        description="Gather a task, its failing steps and the screenshots around the failure, and ask for a "
-        "diagnosis with a concrete fix.",
+        description="Gather a task, its failing steps and the screenshots around the failure (and, for a failed "
+        "run, where it parts from a recent successful run of the same instruction), and ask for a diagnosis "
+        "with a concrete fix.",
     )(debug_task)
     server.prompt(
         title="Summarize a Browser Use task",

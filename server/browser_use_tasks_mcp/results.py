@@ -6,11 +6,17 @@ Lists here are capped too, and say so with a `*_truncated` flag and a hint.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from . import uris
+from .across.align import Alignment
+from .across.digest import RunDigest
+from .across.match import Reason
+from .across.scan import Scan, Window, widen_hint
+from .across.stats import Group, Stats
 from .models import MediaItem, OutputFile, Screenshot, Step, Task, TaskPage
 from .selection import STRUCTURED_CONTEXT, steps_that_matter
 
@@ -137,25 +143,87 @@ class StatusResult(BaseModel):
     timed_out: bool
 
 
+class ScanInfo(BaseModel):
+    """How far a search or statistics call looked."""
+
+    listed: int = Field(description="Runs listed (newest first) before the scan stopped.")
+    read: int = Field(description="Runs read in full and inside the filters' window.")
+    unread: int = Field(default=0, description="Listed runs left unread at the call deadline.")
+    complete: bool = Field(description="Every run the filters allow was looked at.")
+    stopped: str = Field(
+        description="end, since (past the window), scan_limit, deadline or listing (an error)."
+    )
+    hint: str | None = Field(default=None, description="How to look further, when the scan stopped early.")
+    errors: list[str] = Field(default_factory=list, description="Runs that could not be read.")
+
+
+class SearchHit(BaseModel):
+    task_id: str
+    source: str
+    instruction: str | None
+    status: str
+    is_success: bool | None
+    judge_verdict: bool | None
+    created_at: datetime | None
+    step_count: int
+    llm: str | None
+    reasons: list[Reason] = Field(description="Why it matched: one per filter given.")
+
+
+class SearchResult(BaseModel):
+    hits: list[SearchHit] = Field(description="Matching runs, newest first, at most `limit`.")
+    matches: int = Field(description="Matching runs among those scanned (may exceed the hits shown).")
+    scan: ScanInfo
+
+
+class TaskStatsResult(BaseModel):
+    stats: Stats
+    group_by: str | None
+    groups: list[Group]
+    groups_truncated: bool
+    scan: ScanInfo
+
+
+class CompareSide(BaseModel):
+    task_id: str
+    source: str
+    status: str
+    is_success: bool | None
+    judge_verdict: bool | None
+    step_count: int
+    output: str | None
+    parting_step: StepSummary | None = Field(description="This run's step where the runs part.")
+
+
+class CompareResult(BaseModel):
+    a: CompareSide
+    b: CompareSide
+    same_instruction: bool
+    alignment: Alignment
+    segments_truncated: bool
+    images: list[ImageAttachment] = Field(default_factory=list)
+    skipped: list[SkippedImage] = Field(default_factory=list)
+
+
 StepResult.model_rebuild()
+
+
+def step_summary(step: Step) -> StepSummary:
+    return StepSummary(
+        number=step.number,
+        url=step.url,
+        next_goal=step.next_goal,
+        actions=[a.name for a in step.actions],
+        errors=step.errors,
+        duration_s=step.duration_s,
+        screenshot_uri=step.screenshot.resource_uri if step.screenshot else None,
+    )
 
 
 def summarize_steps(task: Task) -> tuple[list[StepSummary], bool]:
     """The steps that matter (see `selection.py`) as summaries, and whether any were left out."""
     chosen = steps_that_matter(task.steps, context=STRUCTURED_CONTEXT)
-    summaries = [
-        StepSummary(
-            number=s.number,
-            url=s.url,
-            next_goal=s.next_goal,
-            actions=[a.name for a in s.actions],
-            errors=s.errors,
-            duration_s=s.duration_s,
-            screenshot_uri=s.screenshot.resource_uri if s.screenshot else None,
-        )
-        for s in chosen.steps
-    ]
-    return summaries, chosen.left_out > 0
+    return [step_summary(s) for s in chosen.steps], chosen.left_out > 0
 
 
 def task_result(task: Task) -> TaskResult:
@@ -167,4 +235,31 @@ def task_result(task: Task) -> TaskResult:
         steps=summaries,
         steps_truncated=truncated,
         hint=f"get_step(task_id, step) for one step; resource {uris.steps_log(task.id)} for all.",
+    )
+
+
+def scan_info(found: Scan, window: Window) -> ScanInfo:
+    return ScanInfo(
+        listed=found.listed,
+        read=len(found.runs),
+        unread=found.unread,
+        complete=found.complete,
+        stopped=found.stopped,
+        hint=widen_hint(found, window),
+        errors=found.errors,
+    )
+
+
+def search_hit(run: RunDigest, reasons: list[Reason]) -> SearchHit:
+    return SearchHit(
+        task_id=run.id,
+        source=run.source,
+        instruction=run.instruction,
+        status=run.status,
+        is_success=run.is_success,
+        judge_verdict=run.verdict,
+        created_at=run.created_at,
+        step_count=run.step_count,
+        llm=run.llm,
+        reasons=reasons,
     )

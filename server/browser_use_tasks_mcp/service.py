@@ -16,12 +16,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
 
 from . import media, shared_codecs, uris
+from .across.digest import DigestCache
 from .cache import ByteLRU, SingleFlight
 from .cpu_pool import CpuPool
 from .errors import (
@@ -106,6 +108,8 @@ class TaskService:
         self._shots: ByteLRU[list[Screenshot]] = ByteLRU(4 * 1024 * 1024, clock=clock)
         self._pages: ByteLRU[TaskPage] = ByteLRU(2 * 1024 * 1024, clock=clock)
         self.flights = SingleFlight()
+        #: What searches and statistics need of each run, kept per version of the run (`across/`).
+        self.digests = DigestCache()
         # Image work is CPU-bound: two cores here, so at most two at once.
         self._cpu = anyio.CapacityLimiter(2)
         self._downloads = anyio.CapacityLimiter(8)
@@ -207,6 +211,27 @@ class TaskService:
     def shared_key(self, kind: str, *parts: object) -> str:
         """A shared-cache key: the scope, the source and what the value is; never a secret."""
         return ":".join([self.scope, self.source.kind, kind, *map(str, parts)])
+
+    async def read_for_scan(self, task_id: str) -> Task:
+        """A task for a scan across runs: the cached full task if there is one, else the source's scan read."""
+        tid = self.source.validate_task_id(task_id)
+        cached = self._tasks.get(tid)
+        if cached is not None:
+            return cached
+        return await self.flights.run(("scan-task", tid), lambda: self.source.get_task_for_scan(tid))
+
+    async def scan_page(
+        self, *, status: str | None, since: datetime | None, until: datetime | None, page: int, page_size: int
+    ) -> TaskPage:
+        """One listing page for a scan across runs: as large as the source allows, dated where the API
+        filters by date itself, not kept."""
+        size = max(1, min(page_size, self.source.max_page_size))
+        return await self.flights.run(
+            ("scan", status, since, until, page, size),
+            lambda: self.source.list_window(
+                status=status, since=since, until=until, page=page, page_size=size
+            ),
+        )
 
     async def get_step(self, task_id: object, step: object) -> tuple[Task, Step]:
         number = coerce_int(step, what="step", minimum=0, maximum=1_000_000)  # refused before any request

@@ -21,6 +21,9 @@ class AppState:
     secrets: tuple[str, ...] = ()
     #: Each user's own key's service (BROWSER_USE_MCP_CLIENT_KEYS); None: everyone uses `service`.
     keyed: KeyedServices | None = None
+    #: The runs folder, when the server reads the Cloud but a runs folder is set too: `compare_tasks`
+    #: reads a `local:<run id>` from it, to compare a local run with a Cloud run.
+    local: TaskService | None = None
 
     async def service_for(self, ctx: Context[Any, Any]) -> tuple[TaskService, tuple[str, ...]]:
         """The service this request is answered with, and the secrets to scrub from its answer."""

@@ -44,6 +44,9 @@ def arguments(tool: str) -> dict[str, Any]:
         "get_output_file": {"task_id": FILES_TASK, "file": "sales_q1_q4.csv"},
         "get_step": {"task_id": FINISHED_TASK, "step": 2},
         "wait_for_task": {"task_id": FINISHED_TASK, "timeout_s": WAIT_S},
+        "search_tasks": {"scan_limit": 5},
+        "task_stats": {"scan_limit": 5},
+        "compare_tasks": {"task_a": FINISHED_TASK, "task_b": FINISHED_TASK},
     }.get(tool, {"task_id": FINISHED_TASK})
 
 

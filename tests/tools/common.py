@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import re
+import shutil
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -53,6 +54,18 @@ SUCCEEDED_RUN = "order-blue-widget"
 FAILED_RUN = "red-gadget-expired-coupon"
 MAX_STEPS_RUN = "trade-login-max-steps"
 LOCAL_RUNS = (SUCCEEDED_RUN, FAILED_RUN, MAX_STEPS_RUN)
+#: The recorded failing twin of SUCCEEDED_RUN (same instruction; the order service answers 504),
+#: kept apart from the bundled runs: `across_runs_dir` puts it beside them for the across-runs tests.
+TIMEOUT_RUN = "blue-widget-order-timeout"
+ACROSS_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs-across"
+
+
+def across_runs_dir(root: Path) -> Path:
+    """A runs folder under `root` with the bundled runs and TIMEOUT_RUN."""
+    folder = root / "runs"
+    shutil.copytree(BUNDLED_RUNS_DIR, folder)
+    shutil.copytree(ACROSS_FIXTURES / TIMEOUT_RUN, folder / TIMEOUT_RUN)
+    return folder
 
 
 # --------------------------------------------------------------------------------------
@@ -164,7 +177,7 @@ def minimal_args(tool: Tool, task_id: str) -> dict[str, Any]:
     properties = tool.input_schema.get("properties", {})
     for name in tool.input_schema.get("required", []):
         kind = properties.get(name, {}).get("type")
-        if name == "task_id":
+        if name in ("task_id", "task_a", "task_b"):
             args[name] = task_id
         elif kind == "integer":
             args[name] = 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from mcp_types import ImageContent, TextContent
@@ -16,8 +17,11 @@ from tests.tools.common import (
     FAILED_RUN,
     MAX_STEPS_RUN,
     SUCCEEDED_RUN,
+    TIMEOUT_RUN,
     Source,
+    across_runs_dir,
     assert_is_screenshot_of,
+    local_source,
     originals_of,
     render_prompt,
 )
@@ -101,3 +105,33 @@ async def test_prompts_on_an_unknown_task_explain_instead_of_failing(source: Sou
     (message,) = result.messages
     assert isinstance(message.content, TextContent)
     assert unknown in message.content.text and "list_tasks" in message.content.text
+
+
+async def test_debug_task_compares_a_failed_run_with_a_successful_one_of_the_same_instruction(
+    tmp_path: Path,
+) -> None:
+    async with local_source(across_runs_dir(tmp_path)).client() as client:
+        failed = await client.get_prompt("debug_task", {"task_id": TIMEOUT_RUN})
+        other = await client.get_prompt("debug_task", {"task_id": FAILED_RUN})
+    texts = [m.content.text for m in failed.messages if isinstance(m.content, TextContent)]
+    intro = next(t for t in texts if t.startswith("A recent run of the same instruction succeeded"))
+    assert f"({SUCCEEDED_RUN})" in intro
+    assert f'compare_tasks(task_a="{SUCCEEDED_RUN}", task_b="{TIMEOUT_RUN}")' in intro
+    comparison = texts[texts.index(intro) + 1]
+    assert "## Where they part: A step 6, B step 4" in comparison
+    assert texts[-1].startswith("Diagnose the run")
+    # No successful run shares red-gadget-expired-coupon's instruction: no comparison.
+    other_texts = [m.content.text for m in other.messages if isinstance(m.content, TextContent)]
+    assert not any("same instruction succeeded" in t for t in other_texts)
+
+
+async def test_debug_task_reads_only_runs_listed_with_the_same_instruction(
+    make_source: Callable[..., Source],
+) -> None:
+    source = make_source("v2")
+    assert source.emulator is not None
+    async with source.client() as client:
+        await client.get_prompt("debug_task", {"task_id": source.failed})
+    # The failed task itself, and no other: no finished run shares its instruction.
+    reads = [r.path for r in source.emulator.requests("/api/v2/tasks/") if r.path.count("/") == 4]
+    assert set(reads) == {f"/api/v2/tasks/{source.failed}"}

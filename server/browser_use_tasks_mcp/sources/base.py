@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar, Protocol
 
 from ..ids import validate_id
@@ -68,6 +69,13 @@ class TaskSource(ABC):
     label: str
     #: What a user should know about how this source was chosen (shown with every listing).
     notices: tuple[str, ...] = ()
+    #: The most rows one `list_tasks` call may ask for (an API's page limit); scans use it.
+    max_page_size: ClassVar[int] = 100
+
+    @property
+    def kinds(self) -> tuple[SourceKind, ...]:
+        """The `source` names this source's tasks carry (one; a source over several backends: each)."""
+        return (self.kind,)
 
     def capabilities_for(self, task: Task) -> Capabilities:
         """What the backend holding this task has; a source over several backends answers per task."""
@@ -81,6 +89,14 @@ class TaskSource(ABC):
     async def get_task(self, task_id: str) -> Task:
         """The full task, steps included."""
 
+    async def get_task_for_scan(self, task_id: str) -> Task:
+        """The task as a scan across runs reads it: its text, steps and outcome; media need not be looked up.
+
+        Never cached or served as the full task. Default: the full task; a source where finding media
+        costs (local runs: a stat per screenshot) skips it.
+        """
+        return await self.get_task(task_id)
+
     async def get_status(self, task_id: str) -> TaskStatusInfo:
         """The cheap status for polling; sources with a status endpoint override this."""
         return TaskStatusInfo.of(await self.get_task(task_id))
@@ -88,6 +104,13 @@ class TaskSource(ABC):
     @abstractmethod
     async def list_tasks(self, *, status: str | None, page: int, page_size: int) -> TaskPage:
         """Tasks newest first. `status` is in the common vocabulary."""
+
+    async def list_window(
+        self, *, status: str | None, since: datetime | None, until: datetime | None, page: int, page_size: int
+    ) -> TaskPage:
+        """Like `list_tasks`, narrowed to tasks created between `since` and `until` where the API can do
+        that itself (v2 `after`/`before`); otherwise the plain listing, and the caller filters."""
+        return await self.list_tasks(status=status, page=page, page_size=page_size)
 
     async def list_screenshots(self, task: Task) -> list[Screenshot]:
         """Screenshots in capture order. Default: one per step that has one."""

@@ -77,6 +77,10 @@ class AutoCloudSource(TaskSource):
         self._denied: dict[str, tuple[float, str]] = {}
         self._clock = clock
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(m.kind for m in self.members)
+
     @classmethod
     def open(cls, settings: Settings, client: httpx2.AsyncClient) -> AutoCloudSource:
         members = [g.open(replace(settings, api_version=g.generation), client) for g in GENERATIONS]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -42,6 +43,7 @@ from .parse import (
 
 log = logging.getLogger(__name__)
 
+_SLACK = timedelta(seconds=1)
 # Common vocabulary -> v2 `filterBy`. v2 has no `paused`.
 _V2_FILTER = {
     "created": "created",
@@ -85,7 +87,22 @@ class CloudV2Source(CloudSource):
         )
 
     async def list_tasks(self, *, status: str | None, page: int, page_size: int) -> TaskPage:
-        params: dict[str, Any] = {"pageSize": page_size, "pageNumber": page}
+        return await self._list(status, page, page_size, {})
+
+    async def list_window(
+        self, *, status: str | None, since: datetime | None, until: datetime | None, page: int, page_size: int
+    ) -> TaskPage:
+        # v2 filters by creation time itself; a second of slack either side, as the bounds' own
+        # inclusiveness is not documented (the caller filters exactly).
+        dates = {
+            name: (value + shift).strftime("%Y-%m-%dT%H:%M:%SZ")
+            for name, value, shift in (("after", since, -_SLACK), ("before", until, _SLACK))
+            if value is not None
+        }
+        return await self._list(status, page, page_size, dates)
+
+    async def _list(self, status: str | None, page: int, page_size: int, dates: dict[str, str]) -> TaskPage:
+        params: dict[str, Any] = {"pageSize": page_size, "pageNumber": page, **dates}
         if status is not None:
             if status not in _V2_FILTER:
                 raise InvalidInputError(

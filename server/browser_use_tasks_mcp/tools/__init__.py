@@ -12,6 +12,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 
 from . import (
+    compare_tasks,
     get_gif,
     get_media,
     get_output_file,
@@ -19,6 +20,8 @@ from . import (
     get_task,
     list_screenshots,
     list_tasks,
+    search_tasks,
+    task_stats,
     wait_for_task,
 )
 from .common import ToolSpec
@@ -33,6 +36,9 @@ TOOLS: tuple[ToolSpec, ...] = (
     list_tasks.TOOL,
     get_output_file.TOOL,
     wait_for_task.TOOL,
+    search_tasks.TOOL,
+    task_stats.TOOL,
+    compare_tasks.TOOL,
 )
 
 

@@ -94,3 +94,41 @@ def attachment(
 
 def link(uri: str, name: str, mime_type: str | None, size: int | None = None) -> ResourceLink:
     return ResourceLink(type="resource_link", uri=uri, name=name, mime_type=mime_type, size=size)
+
+
+# -- the across-runs tools (search_tasks, task_stats) ------------------------------------------
+
+StatusFilter = Annotated[
+    Literal["created", "running", "paused", "finished", "failed", "stopped"] | None,
+    Field(description="Only runs with this status (the source's own filter where it has one)."),
+]
+Since = Annotated[
+    str | None,
+    Field(
+        description="Only runs created at or after this: an ISO 8601 date or time (UTC unless it says), "
+        "or an age such as 24h, 7d, 2w.",
+        max_length=40,
+    ),
+]
+Until = Annotated[
+    str | None,
+    Field(description="Only runs created at or before this (same forms as `since`).", max_length=40),
+]
+SourceName = Annotated[
+    str | None,
+    Field(
+        description="Only runs from this source: local, cloud-v1 … cloud-v4 (v2 is short for cloud-v2); "
+        "useful when the server reads several Cloud generations.",
+        max_length=20,
+    ),
+]
+ScanLimit = Annotated[
+    int,
+    Field(description="The most runs to look at, newest first (1-10000).", ge=1, le=10_000),
+]
+#: Share of the call deadline a scan may spend, leaving the rest for rendering and the answer.
+SCAN_SHARE = 0.6
+
+
+def scan_budget(call_deadline_s: float) -> float:
+    return max(0.5, call_deadline_s * SCAN_SHARE)

@@ -59,6 +59,8 @@ BARE_RUN_NOTE = (
 )
 
 
+#: Rows of one listing call for a scan across runs (`across/scan.py`).
+MAX_SCAN_PAGE = 10_000
 #: Seconds a run without `done` may go without a file changing before it counts as interrupted.
 DEFAULT_STALE_AFTER_S = 600.0
 
@@ -77,6 +79,8 @@ class LocalRunsSource(TaskSource):
         conversations=True,
         page_seen=True,
     )
+    #: One listing is one folder scan whatever its size: a scan of thousands of runs asks once.
+    max_page_size = MAX_SCAN_PAGE
 
     def __init__(
         self,
@@ -170,7 +174,14 @@ class LocalRunsSource(TaskSource):
             raise LocalRunError(f"Run '{run_id}' cannot be read: {located.reason}. {located.hint}".strip())
         return located
 
-    def _get_task_sync(self, run_id: str) -> Task:
+    async def get_task_for_scan(self, task_id: str) -> Task:
+        run_id = self.validate_task_id(task_id)
+        return await anyio.to_thread.run_sync(
+            lambda: self._get_task_sync(run_id, media=False), abandon_on_cancel=True
+        )
+
+    def _get_task_sync(self, run_id: str, *, media: bool = True) -> Task:
+        """The run as a task; without `media`, its screenshots and files are not looked up (a scan)."""
         root = self._folder.root()
         run = self._require_run(root, run_id)
         parsed = self._histories.load(run.history)
@@ -178,11 +189,11 @@ class LocalRunsSource(TaskSource):
             raise LocalRunError(
                 f"Run '{run_id}' cannot be read: {parsed.reason} ({run.rel_history}). {parsed.hint}".strip()
             )
-        steps, missing = self._with_screenshots(root, run, parsed)
+        steps, missing = self._with_screenshots(root, run, parsed) if media else (list(parsed.steps), [])
         age = self._clock() - _activity(run)
         status, raw_status, has_finished = parsed.live(age, self.stale_after_s)
         missing_notes = self._missing_notes(run, parsed, missing)
-        files = inventory(root, run)
+        files = inventory(root, run) if media else None
         return Task(
             id=run.id,
             source="local",
