@@ -41,8 +41,8 @@ async def _shared_build(service: TaskService, task: Task, key: tuple[object, ...
     return await service.shared.load_once(
         service.shared_key(*map(str, key)),
         lambda: _build(service, task),
-        encode=lambda result: (shared_codecs.dump_gif(result), lifetime or 0.0),
-        decode=shared_codecs.load_gif,
+        encode=lambda result: (shared_codecs.dump_model_with_bytes(result), lifetime or 0.0),
+        decode=lambda data: shared_codecs.load_model_with_bytes(GifResult, data),
     )
 
 

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .media import ImageInfo, Rendered
-from .results import GifResult
 
 M = TypeVar("M", bound=BaseModel)
 _HEADER = struct.Struct(">I")
@@ -66,15 +65,16 @@ def load_rendered(data: bytes) -> Rendered | None:
         return None
 
 
-def dump_gif(value: tuple[GifResult, bytes]) -> bytes:
+def dump_model_with_bytes(value: tuple[BaseModel, bytes]) -> bytes:
+    """A model and the bytes it describes (a GIF and its frame map)."""
     return _with_header(value[0].model_dump(mode="json"), value[1])
 
 
-def load_gif(data: bytes) -> tuple[GifResult, bytes] | None:
+def load_model_with_bytes(kind: type[M], data: bytes) -> tuple[M, bytes] | None:
     split = _split(data)
     if split is None:
         return None
     try:
-        return GifResult.model_validate(split[0]), split[1]
+        return kind.model_validate(split[0]), split[1]
     except ValidationError:
         return None

@@ -149,6 +149,10 @@ async def test_each_user_key_sees_only_its_own_tasks(fresh_emulator: Emulator, r
         async with client(b, key=bob) as as_bob:
             theirs = await as_bob.call_tool("get_task", {"task_id": FINISHED_TASK})
             own = await as_bob.call_tool("get_task", {"task_id": FAILED_TASK})
+            crossed = await as_bob.call_tool(
+                "compare_tasks", {"task_a": FAILED_TASK, "task_b": FINISHED_TASK}
+            )
+            found = await as_bob.call_tool("search_tasks", {})
         async with client(b) as anonymous:
             refused = await anonymous.call_tool("get_task", {"task_id": FINISHED_TASK})
         keys_in_redis = redis.stored_keys()
@@ -157,7 +161,11 @@ async def test_each_user_key_sees_only_its_own_tasks(fresh_emulator: Emulator, r
     listed = [item["id"] for item in listing.structured_content["page"]["items"]]  # type: ignore[index]
     assert listed == [FINISHED_TASK]
     assert refused.is_error and "X-Browser-Use-API-Key" in text_of(refused)
-    for result in (mine, listing, theirs, own, refused):
+    assert (
+        crossed.is_error and "not found" in text_of(crossed).lower()
+    )  # every tool reads with the user's key
+    assert FAILED_TASK in text_of(found) and FINISHED_TASK not in text_of(found)
+    for result in (mine, listing, theirs, own, refused, crossed, found):
         dumped = json.dumps(result.model_dump(mode="json"))
         assert alice not in dumped and bob not in dumped
     assert keys_in_redis and not [k for k in keys_in_redis if alice in k or bob in k]

@@ -39,13 +39,17 @@ TaskRef = Annotated[
 ]
 
 
-def _pick(state: AppState, ref: str) -> tuple[TaskService, str]:
-    """The service that holds `ref`, and the id to ask it for."""
+def _pick(state: AppState, service: TaskService, ref: str) -> tuple[TaskService, str]:
+    """The service that holds `ref`, and the id to ask it for.
+
+    `service` is the one this request is answered with (with per-user keys, the user's own), never
+    simply the server's.
+    """
     if not ref.startswith(LOCAL_PREFIX):
-        return state.service, ref
+        return service, ref
     run_id = ref.removeprefix(LOCAL_PREFIX)
-    if state.service.source.kind == "local":
-        return state.service, run_id
+    if service.source.kind == "local":
+        return service, run_id
     if state.local is None:
         raise InvalidInputError(
             "`local:` names a local run, but no runs folder is set beside the Cloud source. Set "
@@ -90,7 +94,7 @@ async def compare_tasks(
 ) -> Annotated[CallToolResult, CompareResult]:
     async def work(service: TaskService) -> CallToolResult:
         state = app_state(ctx)
-        (service_a, id_a), (service_b, id_b) = _pick(state, task_a), _pick(state, task_b)
+        (service_a, id_a), (service_b, id_b) = _pick(state, service, task_a), _pick(state, service, task_b)
         a, b = await service_a.get_task(id_a), await service_b.get_task(id_b)
         alignment = align(a, b)
         parting = alignment.parting
