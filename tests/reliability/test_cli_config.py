@@ -120,7 +120,14 @@ def test_missing_runs_folder_starts_and_every_tool_answers_with_the_problem(tmp_
     session = RawStdio(server_env(BROWSER_USE_RUNS_DIR=str(missing)))
     session.initialize()  # the handshake succeeds
     tools = [t["name"] for t in session.request("tools/list")["result"]["tools"]]
-    arguments = {"task_id": "some-run", "step": 1, "file": "x.txt", "timeout_s": 1}
+    arguments = {
+        "task_id": "some-run",
+        "task_a": "some-run",
+        "task_b": "other-run",
+        "step": 1,
+        "file": "x.txt",
+        "timeout_s": 1,
+    }
     for name in tools:
         schema = next(
             t["inputSchema"] for t in session.request("tools/list")["result"]["tools"] if t["name"] == name
