@@ -88,3 +88,13 @@ def test_tolerant_readers_never_raise_and_stay_encodable(value: Any) -> None:
     json.dumps(data).encode("utf-8")
     params = params_of(value)
     assert len(json.dumps(params, ensure_ascii=False)) <= 8_000 + 200
+
+
+def test_a_cut_of_parameters_full_of_escapes_still_fits_once_written_out() -> None:
+    """Found by the property above: the cut keeps the start of the parameters' JSON, whose quotes,
+    backslashes and control characters are escaped again when the cut is written out."""
+    value = {f"k{n}": '\x1f"\\' * 40 for n in range(200)}
+    params = params_of(value)
+    assert "cut" in params
+    assert len(json.dumps(params, ensure_ascii=False)) <= 8_000 + 200
+    assert params["cut"].startswith('{"k0": "\\u001f')

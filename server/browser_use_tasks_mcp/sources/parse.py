@@ -154,7 +154,19 @@ def params_of(value: Any, *, from_short_json: bool = False) -> dict[str, Any]:
     text = _ENCODER.encode(data)
     if len(text) <= MAX_PARAMS_CHARS:
         return data  # type: ignore[no-any-return]
-    return {"cut": text[:MAX_PARAMS_CHARS] + " … [cut]"}
+    return _cut(text)
+
+
+def _cut(text: str) -> dict[str, Any]:
+    """The start of an action's JSON, short enough that written out as JSON again (where every quote
+    and backslash in it is escaped, a control character six times its size) it still fits the cap."""
+    keep = MAX_PARAMS_CHARS
+    while True:
+        cut = {"cut": text[:keep] + " … [cut]"}
+        size = len(_ENCODER.encode(cut))
+        if size <= MAX_PARAMS_CHARS + 100 or keep == 0:
+            return cut
+        keep = keep * MAX_PARAMS_CHARS // size  # strictly smaller: size is over the cap
 
 
 def parse_action(raw: Any) -> Action:
