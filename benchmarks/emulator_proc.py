@@ -1,11 +1,12 @@
 """The Cloud API emulator in its own process, so it never shares a GIL with the measuring client.
 
-    python -m benchmarks.emulator_proc [--url-expires S] [--prewarm] [--generations N]
+    python -m benchmarks.emulator_proc [--url-expires S] [--prewarm] [--generations N] [--distinct N]
 
 Prints its base URL on one line once the socket listens, then serves until terminated.
 `--prewarm` renders the screenshots of MANY_TASKS and HUNDRED_STEP_TASK first, so no
 measurement pays for the emulator drawing a screenshot. `--generations N` adds N copies of
-HUNDRED_STEP_TASK that are also Cloud v4 runs and v3 sessions (`add_generation_copies`).
+HUNDRED_STEP_TASK that are also Cloud v4 runs and v3 sessions (`add_generation_copies`); `--distinct N`
+serves N distinct finished v2 tasks for the soak (`add_distinct_copies`).
 """
 
 from __future__ import annotations
@@ -54,12 +55,31 @@ def add_generation_copies(copies: int) -> None:
         )
 
 
+def distinct_task_ids(count: int) -> list[str]:
+    """`count` ids of finished v2 tasks: MANY_TASKS, then copies of them (`add_distinct_copies`)."""
+    extra = max(0, count - len(MANY_TASKS))
+    copies = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"benchmark/distinct/{i}")) for i in range(extra)]
+    return [*MANY_TASKS[:count], *copies]
+
+
+def add_distinct_copies(count: int) -> None:
+    """Copies of MANY_TASKS (v2 tasks) under new ids, so the soak can read `count` distinct tasks; only in
+    this process's seed (the soak adds the same ones to its own, to pick steps)."""
+    seed = get_seed()
+    for number, task_id in enumerate(distinct_task_ids(count)[len(MANY_TASKS) :]):
+        original = seed.tasks[MANY_TASKS[number % len(MANY_TASKS)]]
+        seed.tasks[task_id] = dataclasses.replace(original, id=task_id, key=f"BENCHMARK_DISTINCT_{number}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.emulator_proc")
     parser.add_argument("--url-expires", type=int, default=None)
     parser.add_argument("--prewarm", action="store_true")
     parser.add_argument("--generations", type=int, default=0, metavar="N")
+    parser.add_argument("--distinct", type=int, default=0, metavar="N")
     args = parser.parse_args(argv)
+    if args.distinct:
+        add_distinct_copies(args.distinct)
     if args.generations:
         add_generation_copies(args.generations)
     emulator = Emulator(DEFAULT_API_KEY, url_expires=args.url_expires)

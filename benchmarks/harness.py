@@ -100,11 +100,17 @@ class EmulatorProcess:
     """`python -m benchmarks.emulator_proc` as a subprocess, with its control endpoints."""
 
     def __init__(
-        self, *, url_expires: int | None = None, prewarm: bool = False, generations: int = 0
+        self,
+        *,
+        url_expires: int | None = None,
+        prewarm: bool = False,
+        generations: int = 0,
+        distinct: int = 0,
     ) -> None:
         self.url_expires = url_expires
         self.prewarm = prewarm
         self.generations = generations
+        self.distinct = distinct
         self.process: asyncio.subprocess.Process | None = None
         self.base_url = ""
         self.api_key = DEFAULT_API_KEY
@@ -126,6 +132,8 @@ class EmulatorProcess:
             args.append("--prewarm")
         if self.generations:
             args += ["--generations", str(self.generations)]
+        if self.distinct:
+            args += ["--distinct", str(self.distinct)]
         self.process = await asyncio.create_subprocess_exec(
             *args,
             cwd=REPO,

@@ -10,6 +10,7 @@ The mix is fixed by a seeded random generator, so every run makes the same calls
 from __future__ import annotations
 
 import asyncio
+import inspect
 import random
 import time
 from collections import Counter, defaultdict
@@ -19,6 +20,7 @@ from typing import Any
 
 from tests.emulator import FAILED_TASK, FILES_TASK, FINISHED_TASK, HUNDRED_STEP_TASK, MANY_TASKS, get_seed
 
+from benchmarks.emulator_proc import add_distinct_copies, distinct_task_ids
 from benchmarks.harness import (
     EmulatorProcess,
     RpcError,
@@ -30,6 +32,8 @@ from benchmarks.harness import (
     stdio_session,
 )
 from benchmarks.report import Row, ratio
+from browser_use_tasks_mcp.across.digest import MAX_DIGEST_BYTES
+from browser_use_tasks_mcp.service import TaskService
 
 SEED = 20_251_122
 TIME_LIMIT_S = 900.0
@@ -46,7 +50,9 @@ MIX: list[tuple[int, str]] = [
     (7, "read screenshot"),
     (5, "read logs"),
 ]
-TASKS = [*MANY_TASKS, FINISHED_TASK, FAILED_TASK, FILES_TASK, HUNDRED_STEP_TASK]
+#: Distinct tasks the calls spread over: MANY_TASKS and copies of them, served by the soak's own emulator.
+DISTINCT_TASKS = 1_000
+TASKS = [*distinct_task_ids(DISTINCT_TASKS), FINISHED_TASK, FAILED_TASK, FILES_TASK, HUNDRED_STEP_TASK]
 # GIFs are assembled once per task and then cached; a dozen tasks keep the first pass short.
 GIF_TASKS = [*MANY_TASKS[:11], FINISHED_TASK]
 
@@ -60,6 +66,7 @@ class Call:
 
 def schedule(n: int, seed: int = SEED) -> list[Call]:
     rng = random.Random(seed)
+    add_distinct_copies(DISTINCT_TASKS)  # the same copies the emulator serves, to pick their steps
     seeded = get_seed().tasks
     weights = [w for w, _ in MIX]
     ops = [op for _, op in MIX]
@@ -157,7 +164,8 @@ async def run_soak(n: int, concurrency: int = 4, time_limit_s: float = TIME_LIMI
     marks = sorted({max(1, n // 10), max(1, n // 2), n})
     checkpoints: list[Checkpoint] = []
     started = time.perf_counter()
-    async with EmulatorProcess(prewarm=True) as emu, stdio_session(server_env(emu.v2_url)) as session:
+    emulator = EmulatorProcess(prewarm=True, distinct=DISTINCT_TASKS)
+    async with emulator as emu, stdio_session(server_env(emu.v2_url)) as session:
         at_start = session.memory()
 
         def on_mark(done: int) -> None:
@@ -222,6 +230,8 @@ async def run_soak(n: int, concurrency: int = 4, time_limit_s: float = TIME_LIMI
                 note=f"stopped after {done} calls",
             )
         )
+    if last is not None:
+        result.rows.append(_budget_row(last, len({t for c in calls[:done] if (t := _task_of(c))})))
     all_latencies = [x for values in latencies.values() for x in values]
     result.rows.append(
         Row(
@@ -280,3 +290,35 @@ async def run_soak(n: int, concurrency: int = 4, time_limit_s: float = TIME_LIMI
         for c in checkpoints
     )
     return result
+
+
+def configured_cache_budget_mib() -> float:
+    """What the server's caches may hold by their configured sizes: tasks, media and renders, screenshot
+    lists, listing pages, run digests (renderings are counted inside the task cache)."""
+    defaults = inspect.signature(TaskService.__init__).parameters
+    task = defaults["task_cache_bytes"].default
+    media = defaults["media_cache_bytes"].default
+    return (task + media + 4 * 2**20 + 2 * 2**20 + MAX_DIGEST_BYTES) / 2**20
+
+
+def _budget_row(last: Checkpoint, distinct: int) -> Row:
+    budget = configured_cache_budget_mib()
+    peak = last.hwm_kib / 1024
+    return Row(
+        "soak",
+        f"server peak RSS over {last.calls:,} mixed calls on {distinct:,} distinct tasks",
+        peak,
+        "MiB",
+        baseline=budget,
+        ratio=ratio(peak, budget),
+        goal="≤ cache budget + 100 MiB",
+        met=peak <= budget + 100,
+        note=f"baseline: the caches' configured budget ({budget:.0f} MiB).",
+    )
+
+
+def _task_of(call: Call) -> str | None:
+    """The task a call reads: its `task_id` argument, or the id in its resource URI."""
+    task_id = call.params.get("arguments", {}).get("task_id")
+    uri = str(call.params.get("uri", ""))
+    return task_id or (uri.split("/")[3] if uri.startswith("browser-use://tasks/") else None)
