@@ -34,11 +34,9 @@ async def gif(service: TaskService, task_id: object) -> tuple[GifResult, bytes]:
 
 
 async def _shared_build(service: TaskService, task: Task, key: tuple[object, ...]) -> tuple[GifResult, bytes]:
-    """The GIF, built by one worker of a team deployment and shared with the others."""
-    if service.shared is None:
-        return await _build(service, task)
+    """The GIF; in a team deployment, built by one worker and shared with the others."""
     lifetime = service.task_ttl(task)
-    return await service.shared.load_once(
+    return await service.through_shared(
         service.shared_key(*map(str, key)),
         lambda: _build(service, task),
         encode=lambda result: (shared_codecs.dump_model_with_bytes(result), lifetime or 0.0),

@@ -14,7 +14,7 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -129,15 +129,12 @@ class TaskService:
         async def fetch() -> Task:
             return with_resource_uris(await self.source.get_task(tid))
 
-        if self.shared is None:
-            task = await fetch()
-        else:
-            task = await self.shared.load_once(
-                self.shared_key("task", tid),
-                fetch,
-                encode=lambda t: (shared_codecs.dump_model(t), self.task_ttl(t) or 0.0),
-                decode=lambda data: shared_codecs.load_model(Task, data),
-            )
+        task = await self.through_shared(
+            self.shared_key("task", tid),
+            fetch,
+            encode=lambda t: (shared_codecs.dump_model(t), self.task_ttl(t) or 0.0),
+            decode=lambda data: shared_codecs.load_model(Task, data),
+        )
         ttl = self.task_ttl(task)
         if ttl is None or ttl > 0:
             self._tasks.put(tid, task, size=task_bytes(task), ttl_s=ttl)
@@ -199,14 +196,25 @@ class TaskService:
         async def fetch() -> TaskPage:
             return await self.source.list_tasks(status=wanted, page=number, page_size=size)
 
-        if self.shared is None:
-            return await fetch()
-        return await self.shared.load_once(
+        return await self.through_shared(
             self.shared_key("list", wanted or "all", number, size),
             fetch,
             encode=lambda p: (shared_codecs.dump_model(p), LISTING_TTL_S),
             decode=lambda data: shared_codecs.load_model(TaskPage, data),
         )
+
+    async def through_shared(
+        self,
+        key: str,
+        load: Callable[[], Awaitable[T]],
+        *,
+        encode: Callable[[T], tuple[bytes, float] | None],
+        decode: Callable[[bytes], T | None],
+    ) -> T:
+        """`load()`, or with a shared cache, the value under `key` that one worker of all asking loads."""
+        if self.shared is None:
+            return await load()
+        return await self.shared.load_once(key, load, encode=encode, decode=decode)
 
     def shared_key(self, kind: str, *parts: object) -> str:
         """A shared-cache key: the scope, the source and what the value is; never a secret."""
@@ -301,16 +309,13 @@ class TaskService:
             if resolution == "preview"
             else _FULL_SIZE[resolution]
         )
-        if self.shared is None:
-            rendered = await self.run_cpu(work, data)
-        else:
-            # Filed by the image's own hash, not the scope: only a caller who has the image can name it.
-            rendered = await self.shared.load_once(
-                ":".join(["render", *map(str, key)]),
-                lambda: self.run_cpu(work, data),
-                encode=lambda r: (shared_codecs.dump_rendered(r), DEFAULT_LINK_TTL_S * 12),
-                decode=shared_codecs.load_rendered,
-            )
+        # Filed by the image's own hash, not the scope: only a caller who has the image can name it.
+        rendered = await self.through_shared(
+            ":".join(["render", *map(str, key)]),
+            lambda: self.run_cpu(work, data),
+            encode=lambda r: (shared_codecs.dump_rendered(r), DEFAULT_LINK_TTL_S * 12),
+            decode=shared_codecs.load_rendered,
+        )
         self.renders.put(key, rendered, size=len(rendered.data))
         return rendered
 
