@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -174,6 +175,19 @@ def _second_local(settings: Settings, source: TaskSource) -> TaskService | None:
     if settings.runs_dir is None or source.kind == "local" or not settings.runs_dir.is_dir():
         return None
     return TaskService(LocalRunsSource(settings.runs_dir, screenshot_dirs=settings.screenshot_dirs))
+
+
+def settle_heap() -> None:
+    """Tune the collector for serving, once the server is built (the console script and each worker)."""
+    # Everything built so far lives as long as the process: move it out of the collector's
+    # sight, so full collections stay short and do not stall a tool call for ~50 ms.
+    gc.collect()
+    gc.freeze()
+    # A tool call allocates tens of thousands of short-lived objects (a task's JSON, its models, the
+    # answer): at the default threshold (700) the young generation is collected dozens of times per
+    # call. Collecting it every 50,000 allocations keeps the same peak memory (reference counting frees
+    # these objects; the collector only finds cycles) and takes the collector out of call latency.
+    gc.set_threshold(50_000, 20, 20)
 
 
 def _sdk_level(level: str) -> Any:

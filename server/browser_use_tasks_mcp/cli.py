@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import importlib.util
 import sys
 from collections.abc import Sequence
@@ -132,7 +131,7 @@ def _config_error(exc: ConfigError) -> int:
 
 
 def _serve(settings: Settings) -> int:
-    from .app import build_server
+    from .app import build_server, settle_heap
     from .transports import listen_socket, run
 
     for problem in settings.problems():
@@ -155,15 +154,7 @@ def _serve(settings: Settings) -> int:
         _announce(settings)
         return serve_workers(settings, sock)
     server = build_server(settings)
-    # Everything built so far lives as long as the process: move it out of the collector's
-    # sight, so full collections stay short and do not stall a tool call for ~50 ms.
-    gc.collect()
-    gc.freeze()
-    # A tool call allocates tens of thousands of short-lived objects (a task's JSON, its models, the
-    # answer): at the default threshold (700) the young generation is collected dozens of times per
-    # call. Collecting it every 50,000 allocations keeps the same peak memory (reference counting frees
-    # these objects; the collector only finds cycles) and takes the collector out of call latency.
-    gc.set_threshold(50_000, 20, 20)
+    settle_heap()
     if settings.transport != "stdio":
         _announce(settings)
     with contextlib.suppress(KeyboardInterrupt):

@@ -11,7 +11,6 @@ when the last one has finished its requests.
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -79,13 +78,11 @@ def _fork_worker(settings: Settings, sock: socket.socket, handlers: Mapping[sign
 
 
 def _run_worker(settings: Settings, sock: socket.socket) -> int:
-    from .app import build_server
+    from .app import build_server, settle_heap
     from .transports import run
 
     server = build_server(settings)
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)  # as `cli._serve`, for the same reason
+    settle_heap()
     with contextlib.suppress(KeyboardInterrupt):
         run(server, settings, sock)
     return 0
