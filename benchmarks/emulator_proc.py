@@ -20,9 +20,14 @@ from tests.emulator import DEFAULT_API_KEY, HUNDRED_STEP_TASK, MANY_TASKS, Emula
 from tests.emulator.seed import SeedV3Session, SeedV4Run
 
 
+def _copy_ids(kind: str, count: int) -> list[str]:
+    """Ids of benchmark-only copies of seeded tasks: the same in every process."""
+    return [str(uuid.uuid5(uuid.NAMESPACE_URL, f"benchmark/{kind}/{i}")) for i in range(count)]
+
+
 def generation_task_ids(copies: int) -> list[str]:
-    """Ids of the copies of HUNDRED_STEP_TASK that `--generations N` serves (the same in every process)."""
-    return [str(uuid.uuid5(uuid.NAMESPACE_URL, f"benchmark/generations/{i}")) for i in range(copies)]
+    """Ids of the copies of HUNDRED_STEP_TASK that `--generations N` serves."""
+    return _copy_ids("generations", copies)
 
 
 def add_generation_copies(copies: int) -> None:
@@ -57,9 +62,7 @@ def add_generation_copies(copies: int) -> None:
 
 def distinct_task_ids(count: int) -> list[str]:
     """`count` ids of finished v2 tasks: MANY_TASKS, then copies of them (`add_distinct_copies`)."""
-    extra = max(0, count - len(MANY_TASKS))
-    copies = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"benchmark/distinct/{i}")) for i in range(extra)]
-    return [*MANY_TASKS[:count], *copies]
+    return [*MANY_TASKS[:count], *_copy_ids("distinct", max(0, count - len(MANY_TASKS)))]
 
 
 def add_distinct_copies(count: int) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx2
 from tests.emulator import HUNDRED_STEP_TASK, LONG_TASK, MANY_TASKS
+from tests.helpers import free_port
 
 from benchmarks.harness import EmulatorProcess, percentile, server_command, server_env
 from benchmarks.report import Row, ratio
@@ -31,12 +32,6 @@ HEADERS = {
     "mcp-protocol-version": "2025-11-25",
 }
 TASKS = MANY_TASKS[:40]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
@@ -56,7 +51,7 @@ def redis_server() -> Iterator[str | None]:
     if binary is None:
         yield None
         return
-    port = _free_port()
+    port = free_port()
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -69,7 +64,7 @@ def redis_server() -> Iterator[str | None]:
 
 @contextlib.contextmanager
 def http_server(base_url: str, workers: int, **env: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     command = [*server_command(), "--transport", "streamable-http", "--stateless", "--port", str(port)]
     process = subprocess.Popen(
         [*command, "--workers", str(workers)],
