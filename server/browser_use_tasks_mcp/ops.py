@@ -35,7 +35,7 @@ class OpsEndpoints:
             return
         if scope["method"] not in ("GET", "HEAD"):
             await _answer(send, 405, b"GET only\n", "text/plain", head=False)
-        elif scope["path"] == "/metrics" and self.guard is not None and not self.guard._authorised(scope):
+        elif scope["path"] == "/metrics" and self.guard is not None and not self.guard.authorised(scope):
             await _answer(send, 401, b"Missing or wrong bearer token\n", "text/plain", head=False)
         else:
             status, body, kind = self._page(scope["path"])

@@ -108,7 +108,7 @@ class BearerTokenMiddleware:
         self.app = app
         self._expected = token.encode()
 
-    def _authorised(self, scope: Scope) -> bool:
+    def authorised(self, scope: Scope) -> bool:
         supplied = dict(scope.get("headers") or []).get(b"authorization", b"")
         scheme, _, credentials = supplied.strip().partition(b" ")
         # Compare even when the scheme is wrong, so the time taken does not tell which part failed.
@@ -116,7 +116,7 @@ class BearerTokenMiddleware:
         return scheme.lower() == b"bearer" and matches
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not self._authorised(scope):
+        if scope["type"] == "http" and not self.authorised(scope):
             await send(
                 {
                     "type": "http.response.start",
