@@ -23,7 +23,7 @@ import ipaddress
 import logging
 import socket
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -147,6 +147,29 @@ def link_ttl(url: str | None, *, now: float | None = None) -> float | None:
             signed = _amz_timestamp(signed_at)
             return None if signed is None else signed + int(lifetime) - current
     return None
+
+
+# The last parameter of a presigned link that differs between links signed together.
+_SIGNATURE_NAMES = ("x-amz-signature=", "x-goog-signature=", "signature=")
+
+
+def shortest_link_ttl(urls: Iterable[str], *, now: float | None = None) -> float | None:
+    """The least time any of `urls` still lives by its own query, or None if none says.
+
+    Links signed together (a task's screenshots) differ only in their path and their signature,
+    the last parameter: each signing is read once, not each of a long task's hundreds of links.
+    """
+    current = time.time() if now is None else now
+    signings: dict[str, float | None] = {}
+    for url in urls:
+        query = url.partition("?")[2].partition("#")[0]
+        last = query.rfind("&")
+        if last >= 0 and query[last + 1 : last + 18].lower().startswith(_SIGNATURE_NAMES):
+            query = query[:last]
+        if query not in signings:
+            signings[query] = link_ttl("?" + query, now=current)
+    known = [ttl for ttl in signings.values() if ttl is not None]
+    return min(known) if known else None
 
 
 @functools.lru_cache(maxsize=256)

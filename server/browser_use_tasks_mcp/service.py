@@ -33,7 +33,7 @@ from .errors import (
     NotFoundError,
     TasksError,
 )
-from .fetch import link_ttl
+from .fetch import link_ttl, shortest_link_ttl
 from .ids import coerce_int
 from .metrics import METRICS
 from .models import (
@@ -146,7 +146,8 @@ class TaskService:
         if not task.terminal or capabilities.live_listing:
             return RUNNING_TASK_TTL_S  # a live source keeps its own cache, by file identity
         urls = [s.screenshot.url for s in task.steps if s.screenshot and s.screenshot.url]
-        known = [e for e in (link_ttl(u) for u in urls) if e is not None]
+        shortest = shortest_link_ttl(urls)
+        known = [] if shortest is None else [shortest]
         longest = capabilities.max_link_ttl_s
         if urls and longest is not None:
             # Links that do not say when they expire still die within the source's documented lifetime.
@@ -458,9 +459,10 @@ def conversation_step(name: str) -> int | None:
 
 
 def with_resource_uris(task: Task) -> Task:
+    prefix = uris.screenshot(task.id, "")  # one quoting of the id, not one per step
     for step in task.steps:
         if step.screenshot is not None:
-            step.screenshot.resource_uri = uris.screenshot(task.id, step.number)
+            step.screenshot.resource_uri = f"{prefix}{step.number}"
     return task
 
 

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from browser_use_tasks_mcp.cache import ByteLRU
 from browser_use_tasks_mcp.config import ConfigError, Settings
 from browser_use_tasks_mcp.examples import BUNDLED_RUNS_DIR
-from browser_use_tasks_mcp.fetch import link_ttl
+from browser_use_tasks_mcp.fetch import link_ttl, shortest_link_ttl
 from browser_use_tasks_mcp.sources import make_source
 from browser_use_tasks_mcp.sources.cloud_v2 import task_from_v2
 from browser_use_tasks_mcp.untrusted import code, inline
@@ -159,3 +159,27 @@ async def test_v2_output_files_still_resolve(fresh_emulator: Emulator) -> None:
     seeded = next(f for f in task.output_files if f.name == name)
     assert result.structured_content["file"]["name"] == name  # type: ignore[index]
     assert result.structured_content["size_bytes"] == len(file_bytes(task, seeded))  # type: ignore[index]
+
+
+def test_shortest_link_ttl_is_the_least_of_every_link() -> None:
+    """Reading each signing once gives what reading every link gives, however links are signed."""
+    now = 1_700_000_000.0
+    s3 = "https://b.s3.amazonaws.com/{path}?X-Amz-Date={date}&X-Amz-Expires={life}&X-Amz-Signature={sig}"
+    batch = [
+        s3.format(path=f"step_{n}.png", date="20231114T221320Z", life=600, sig=f"{n:064x}") for n in range(50)
+    ]
+    resigned = s3.format(path="step_9.png", date="20231114T221320Z", life=60, sig="ab" * 32)
+    expires_last = f"https://x/a.png?Signature=abc&Expires={int(now) + 30}"  # the signature is not last here
+    gcs_lower = "https://g/o.png?x-goog-date=20231114T221320Z&x-goog-expires=90&x-goog-signature=00"
+    for urls in (
+        batch,
+        [*batch, resigned],
+        [*batch, expires_last],
+        [*batch, gcs_lower, "https://x/plain.png", "https://x/q.png?a=1#Expires=1"],
+        ["https://x/plain.png"],
+        [],
+    ):
+        each = [t for t in (link_ttl(u, now=now) for u in urls) if t is not None]
+        assert shortest_link_ttl(urls, now=now) == (min(each) if each else None)
+    assert shortest_link_ttl(batch, now=now) == pytest.approx(600)  # 20231114T221320Z is `now`
+    assert shortest_link_ttl([*batch, resigned], now=now) == pytest.approx(60)

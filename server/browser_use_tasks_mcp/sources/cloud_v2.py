@@ -26,6 +26,7 @@ from .base import Capabilities
 from .cloud import CloudSource
 from .parse import (
     MAX_FILES,
+    action_fields,
     as_bool,
     as_data,
     as_dict,
@@ -37,7 +38,6 @@ from .parse import (
     clean_id,
     judgement_from,
     mark_judged_failures,
-    parse_action,
     parse_datetime,
 )
 
@@ -256,7 +256,7 @@ def _steps_from_v2(raw_steps: list[Any], notes: list[str]) -> list[dict[str, Any
                 "evaluation_previous_goal": as_str(item.get("evaluationPreviousGoal")),
                 "memory": as_str(item.get("memory")),
                 "next_goal": as_str(item.get("nextGoal")),
-                "actions": [parse_action(a) for a in as_list(item.get("actions"))],
+                "actions": [action_fields(a) for a in as_list(item.get("actions"))],
                 "duration_s": as_float(item.get("duration")),
                 "screenshot": {"step": number, "url": shot} if shot else None,
             }

@@ -169,19 +169,20 @@ def _cut(text: str) -> dict[str, Any]:
         keep = keep * MAX_PARAMS_CHARS // size  # strictly smaller: size is over the cap
 
 
-def parse_action(raw: Any) -> Action:
-    """An action is `{"name": {params}}`, in v2 as a JSON string; keep anything else readable."""
+def action_fields(raw: Any) -> dict[str, Any]:
+    """An action's `Action` fields: an action is `{"name": {params}}`, in v2 as a JSON string; anything
+    else is kept readable. Plain fields, so a mapper validates them with its task in one pydantic pass."""
     value = raw
     short = isinstance(raw, str) and len(raw) <= SHORT_ACTION_CHARS
     if isinstance(raw, str):
         try:
             value = loads(raw)
         except (ValueError, RecursionError):
-            return Action(name="unparsed", params={"text": _text(raw[:500])})
+            return {"name": "unparsed", "params": {"text": _text(raw[:500])}}
     if isinstance(value, dict) and len(value) == 1:
         name, params = next(iter(value.items()))
-        return Action(name=_text(str(name)[:100]), params=params_of(params, from_short_json=short))
-    return Action(name="unparsed", params={"text": _text(str(raw)[:500])})
+        return {"name": _text(str(name)[:100]), "params": params_of(params, from_short_json=short)}
+    return {"name": "unparsed", "params": {"text": _text(str(raw)[:500])}}
 
 
 def actions_from_entries(entries: Any) -> list[Action]:
