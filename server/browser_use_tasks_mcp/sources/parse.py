@@ -36,6 +36,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _ASCII_INT = re.compile(r"[+-]?[0-9]{1,18}")
 # json.dumps(data, ensure_ascii=False) without building an encoder on every call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
+_BIG = 10**30
 
 
 def _text(value: str) -> str:
@@ -149,12 +150,32 @@ def params_of(value: Any, *, from_short_json: bool = False) -> dict[str, Any]:
     its JSON here cannot pass the cap and is not written out just to be measured.
     """
     data = as_data(value if isinstance(value, dict) else {"value": value})
-    if from_short_json:
+    if from_short_json or _surely_short(data):
         return data  # type: ignore[no-any-return]
     text = _ENCODER.encode(data)
     if len(text) <= MAX_PARAMS_CHARS:
         return data  # type: ignore[no-any-return]
     return _cut(text)
+
+
+def _surely_short(data: dict[str, Any]) -> bool:
+    """Whether flat parameters surely fit MAX_PARAMS_CHARS as JSON, without writing them out: written
+    out, a string grows at most six times (a control character), a finite float or a bounded integer
+    stays under 32 characters, a key costs its own text plus quotes and separators."""
+    size = 2
+    for key, value in data.items():
+        if isinstance(value, str):
+            size += 6 * len(value)
+        elif (
+            value is None
+            or isinstance(value, bool | float)
+            or (isinstance(value, int) and -_BIG < value < _BIG)
+        ):
+            size += 32
+        else:
+            return False  # nested, or a huge integer: measure it
+        size += 6 * len(key) + 8
+    return size <= MAX_PARAMS_CHARS
 
 
 def _cut(text: str) -> dict[str, Any]:
@@ -185,15 +206,20 @@ def action_fields(raw: Any) -> dict[str, Any]:
     return {"name": "unparsed", "params": {"text": _text(str(raw)[:500])}}
 
 
+def action_entries(entries: Any) -> list[dict[str, Any]]:
+    """browser-use's `[{"click": {...}}, {"done": {...}}]` as `Action` fields: one action per key, empty
+    entries skipped. Plain fields, so a mapper validates them with its task in one pydantic pass."""
+    return [
+        {"name": _text(name[:100]), "params": params_of(params)}
+        for entry in as_list(entries)
+        for name, params in as_dict(entry).items()
+        if params is not None and isinstance(name, str)
+    ]
+
+
 def actions_from_entries(entries: Any) -> list[Action]:
-    """browser-use's `[{"click": {...}}, {"done": {...}}]`: one action per key; empty entries skipped."""
-    actions: list[Action] = []
-    for entry in as_list(entries):
-        for name, params in as_dict(entry).items():
-            if params is None or not isinstance(name, str):
-                continue
-            actions.append(Action(name=_text(name[:100]), params=params_of(params)))
-    return actions
+    """`action_entries` as models, for a mapper that builds its steps one by one."""
+    return [Action.model_validate(fields) for fields in action_entries(entries)]
 
 
 def judgement_from(report: Any, verdict: Any = None) -> Judgement | None:
