@@ -98,7 +98,7 @@ def test_unknown_and_odd_events_become_steps_without_a_crash() -> None:
             "data": {"out": "x" * 50_000, "img": "https://cdn.example/a/b.PNG?sig=1"},
         },
     ]
-    steps = steps_from_events(events, [])
+    steps = [Step.model_validate(fields) for fields in steps_from_events(events, [])]
     assert [s.number for s in steps] == [1, 2, 3, 4, 5]
     assert [s.actions[0].name for s in steps] == [
         "browser.ready",
@@ -110,14 +110,14 @@ def test_unknown_and_odd_events_become_steps_without_a_crash() -> None:
     assert steps[3].errors == ["The event run.failed reports a failure."]
     assert steps[4].screenshot is not None and steps[4].screenshot.url == "https://cdn.example/a/b.PNG?sig=1"
     assert all(len(r) < 3_000 for r in steps[4].results)
-    assert step_from_event({"type": "agent.step", "data": {"error": "boom"}}, 9).errors == ["boom"]
+    assert step_from_event({"type": "agent.step", "data": {"error": "boom"}}, 9)["errors"] == ["boom"]
 
 
 def test_events_are_bounded_by_the_step_cap() -> None:
     notes: list[str] = []
     events = [{"id": i, "type": "tick", "data": {}} for i in range(MAX_STEPS + 10)]
     steps = steps_from_events(events, notes)
-    assert len(steps) == MAX_STEPS and notes and steps[-1].number == MAX_STEPS + 10
+    assert len(steps) == MAX_STEPS and notes and steps[-1]["number"] == MAX_STEPS + 10
 
 
 @pytest.mark.parametrize("source", [CloudV3Source, CloudV4Source])

@@ -18,12 +18,9 @@ from ..errors import MalformedResponseError, NotAvailableError, NotFoundError, T
 from ..ids import validate_file_name, validate_uuid
 from ..jsondata import loads
 from ..models import (
-    Action,
     MediaBundle,
     MediaItem,
     OutputFile,
-    Screenshot,
-    Step,
     Task,
     TaskPage,
     TaskSummary,
@@ -35,7 +32,7 @@ from .cloud import CloudSource
 from .parse import (
     MAX_FILES,
     MAX_STEPS,
-    actions_from_entries,
+    action_entries,
     as_bool,
     as_data,
     as_dict,
@@ -298,41 +295,53 @@ class CloudV3Source(CloudSource):
 # -- mapping ------------------------------------------------------------------------------------
 
 
-def _step_of(message: dict[str, Any], number: int) -> Step:
+def _step_of(message: dict[str, Any], number: int) -> dict[str, Any]:
+    """One agent message's `Step` fields (plain, so `task_from_v3` validates every step in one pass)."""
     kind = as_str(message.get("type")) or "message"
-    data = as_str(message.get("data"))
-    value = parsed(data)
+    value = parsed(as_str(message.get("data")))
     summary = as_text(message.get("summary"))
     shot = as_str(message.get("screenshotUrl"))
-    actions: list[Action] = []
+    actions: list[dict[str, Any]] = []
     results: list[str] = []
     url: str | None = None
     if kind == "browser_action":
-        actions = actions_from_entries(value if isinstance(value, list) else [value])
+        actions = action_entries(value if isinstance(value, list) else [value])
         url = next(
-            (as_str(p.params.get("url")) for p in actions if p.name in ("navigate", "go_to_url")), None
+            (as_str(a["params"].get("url")) for a in actions if a["name"] in ("navigate", "go_to_url")), None
         )
     if not actions:
         params = as_dict(as_data(value)) if isinstance(value, dict) else {}
-        actions = [Action(name=kind[:100], params=params)]
+        actions = [{"name": kind[:100], "params": params}]
         if not params and (text := summary_of(value)):
             results.append(text)
-    step = Step(
-        number=number,
-        url=url,
-        next_goal=summary,
-        actions=actions,
-        results=results,
-        started_at=parse_datetime(message.get("createdAt")),
-        screenshot=Screenshot(step=number, url=shot) if shot else None,
-    )
-    if kind in _ERROR_TYPES:
-        step.errors.append(summary_of(value) or "The action failed.")
-    return step
+    return {
+        "number": number,
+        "url": url,
+        "next_goal": summary,
+        "actions": actions,
+        "results": results,
+        "errors": [summary_of(value) or "The action failed."] if kind in _ERROR_TYPES else [],
+        "started_at": parse_datetime(message.get("createdAt")),
+        "screenshot": {"step": number, "url": shot} if shot else None,
+    }
 
 
-def steps_from_messages(messages: list[dict[str, Any]], notes: list[str]) -> tuple[str | None, list[Step]]:
-    """(the user's task, the steps): agent messages are steps, results and errors join theirs."""
+def _attach(step: dict[str, Any], extra: dict[str, Any]) -> None:
+    """A result or error message joins the step it answers; its screenshot too, if the step has none."""
+    text = summary_of(parsed(as_str(extra.get("data")))) or as_text(extra.get("summary"))
+    if as_str(extra.get("type")) in _ERROR_TYPES:
+        step["errors"].append(text or "The action failed.")
+    elif text:
+        step["results"].append(text)
+    shot = as_str(extra.get("screenshotUrl"))
+    if shot and step["screenshot"] is None:
+        step["screenshot"] = {"step": step["number"], "url": shot}
+
+
+def steps_from_messages(
+    messages: list[dict[str, Any]], notes: list[str]
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """(the user's task, the steps' fields): agent messages are steps, results and errors join theirs."""
     task_text: str | None = None
     grouped: list[dict[str, Any]] = []
     attached: dict[int, list[dict[str, Any]]] = {}
@@ -347,18 +356,11 @@ def steps_from_messages(messages: list[dict[str, Any]], notes: list[str]) -> tup
         grouped.append(message)
     kept, skipped = bounded_steps(grouped)
     notes += [skipped] if skipped else []
-    steps: list[Step] = []
+    steps: list[dict[str, Any]] = []
     for index, message in kept:
         step = _step_of(message, index + 1)
         for extra in attached.get(index, []):
-            text = summary_of(parsed(as_str(extra.get("data")))) or as_text(extra.get("summary"))
-            if as_str(extra.get("type")) in _ERROR_TYPES:
-                step.errors.append(text or "The action failed.")
-            elif text:
-                step.results.append(text)
-            shot = as_str(extra.get("screenshotUrl"))
-            if shot and step.screenshot is None:
-                step.screenshot = Screenshot(step=step.number, url=shot)
+            _attach(step, extra)
         steps.append(step)
     return task_text, steps
 
@@ -388,22 +390,24 @@ def task_from_v3(data: dict[str, Any], messages: list[dict[str, Any]], notes: li
         }.items()
         if value not in (None, [])
     }
-    return Task(
-        id=task_id,
-        source="cloud-v3",
-        task=task_text or as_str(data.get("title")),
-        status=status,
-        raw_status=raw_status,
-        is_success=success,
-        output=output,
-        cost_usd=as_str(data.get("totalCostUsd")),
-        llm=as_str(data.get("model")),
-        created_at=parse_datetime(data.get("createdAt")),
-        finished_at=parse_datetime(data.get("updatedAt")) if is_terminal(status) else None,
-        metadata=metadata,
-        steps=steps,
-        live_url=None if is_terminal(status) else as_str(data.get("liveUrl")),
-        notes=notes,
+    return Task.model_validate(
+        {
+            "id": task_id,
+            "source": "cloud-v3",
+            "task": task_text or as_str(data.get("title")),
+            "status": status,
+            "raw_status": raw_status,
+            "is_success": success,
+            "output": output,
+            "cost_usd": as_str(data.get("totalCostUsd")),
+            "llm": as_str(data.get("model")),
+            "created_at": parse_datetime(data.get("createdAt")),
+            "finished_at": parse_datetime(data.get("updatedAt")) if is_terminal(status) else None,
+            "metadata": metadata,
+            "steps": steps,
+            "live_url": None if is_terminal(status) else as_str(data.get("liveUrl")),
+            "notes": notes,
+        }
     )
 
 

@@ -15,12 +15,9 @@ from typing import Any
 from ..errors import InvalidInputError, MalformedResponseError, TasksError
 from ..ids import validate_uuid
 from ..models import (
-    Action,
     MediaBundle,
     MediaItem,
     OutputFile,
-    Screenshot,
-    Step,
     Task,
     TaskPage,
     TaskStatusInfo,
@@ -33,7 +30,7 @@ from .cloud import CloudSource
 from .cloud_v3 import LINK_TTL_S, files_with_links, fresh_file, summary_of, workspace_files
 from .parse import (
     MAX_STEPS,
-    actions_from_entries,
+    action_entries,
     as_data,
     as_dict,
     as_int,
@@ -87,32 +84,35 @@ def _image_url(data: dict[str, Any]) -> str | None:
     return None
 
 
-def step_from_event(event: dict[str, Any], number: int) -> Step:
+def step_from_event(event: dict[str, Any], number: int) -> dict[str, Any]:
+    """One event's `Step` fields (plain, so `task_from_v4` validates every step in one pydantic pass)."""
     kind = (as_str(event.get("type")) or "event")[:100]
     data = as_dict(event.get("data"))
-    actions = actions_from_entries(data.get("actions")) if isinstance(data.get("actions"), list) else []
+    actions = action_entries(data.get("actions")) if isinstance(data.get("actions"), list) else []
     if not actions:
         params = {k: v for k, v in as_dict(as_data(data)).items() if k not in _SHOWN}
-        actions = [Action(name=kind, params=params)]
+        actions = [{"name": kind, "params": params}]
     rest = {k: v for k, v in data.items() if k not in _SHOWN}
     errors = [text for key in _ERROR_KEYS if (text := as_text(data.get(key)))]
     if not errors and (kind in _FAILING_TYPES or kind.endswith((".error", ".failed"))):
         errors.append(as_text(data.get("message")) or f"The event {kind} reports a failure.")
     results = [text] if (text := summary_of(rest)) else []
     shot = _image_url(data)
-    return Step(
-        number=number,
-        url=as_str(data.get("url")) if isinstance(data.get("url"), str) else None,
-        next_goal=as_text(data.get("goal")) or as_text(data.get("next_goal")) or as_text(data.get("summary")),
-        actions=actions,
-        results=results,
-        errors=errors,
-        started_at=parse_datetime(event.get("ts")),
-        screenshot=Screenshot(step=number, url=shot) if shot else None,
-    )
+    return {
+        "number": number,
+        "url": as_str(data.get("url")) if isinstance(data.get("url"), str) else None,
+        "next_goal": as_text(data.get("goal"))
+        or as_text(data.get("next_goal"))
+        or as_text(data.get("summary")),
+        "actions": actions,
+        "results": results,
+        "errors": errors,
+        "started_at": parse_datetime(event.get("ts")),
+        "screenshot": {"step": number, "url": shot} if shot else None,
+    }
 
 
-def steps_from_events(events: list[dict[str, Any]], notes: list[str]) -> list[Step]:
+def steps_from_events(events: list[dict[str, Any]], notes: list[str]) -> list[dict[str, Any]]:
     kept, skipped = bounded_steps(events)
     notes += [skipped] if skipped else []
     return [step_from_event(event, index + 1) for index, event in kept]
@@ -316,24 +316,26 @@ def task_from_v4(data: dict[str, Any], events: list[dict[str, Any]], notes: list
         }.items()
         if value is not None
     }
-    return Task(
-        id=task_id,
-        source="cloud-v4",
-        task=as_str(data.get("task")),
-        status=status,
-        raw_status=raw_status,
-        judgement=judgement_from(data.get("judgement")),
-        output=as_str(data.get("result")),
-        # A decimal string, kept exactly as sent.
-        cost_usd=as_str(data.get("totalCostUsd")),
-        llm=as_str(data.get("model")),
-        session_id=clean_id(data.get("sessionId"), validate_uuid),
-        created_at=parse_datetime(data.get("createdAt")),
-        finished_at=parse_datetime(data.get("updatedAt")) if is_terminal(status) else None,
-        metadata=metadata,
-        steps=steps_from_events(events, notes),
-        live_url=None if is_terminal(status) else live,
-        notes=notes,
+    return Task.model_validate(
+        {
+            "id": task_id,
+            "source": "cloud-v4",
+            "task": as_str(data.get("task")),
+            "status": status,
+            "raw_status": raw_status,
+            "judgement": judgement_from(data.get("judgement")),
+            "output": as_str(data.get("result")),
+            # A decimal string, kept exactly as sent.
+            "cost_usd": as_str(data.get("totalCostUsd")),
+            "llm": as_str(data.get("model")),
+            "session_id": clean_id(data.get("sessionId"), validate_uuid),
+            "created_at": parse_datetime(data.get("createdAt")),
+            "finished_at": parse_datetime(data.get("updatedAt")) if is_terminal(status) else None,
+            "metadata": metadata,
+            "steps": steps_from_events(events, notes),
+            "live_url": None if is_terminal(status) else live,
+            "notes": notes,
+        }
     )
 
 
