@@ -37,6 +37,8 @@ _ASCII_INT = re.compile(r"[+-]?[0-9]{1,18}")
 # json.dumps(data, ensure_ascii=False) without building an encoder on every call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 _BIG = 10**30
+#: Values `as_data` keeps unchanged: nothing in them to bound or clean.
+_KEPT_AS_IS = frozenset({int, bool, type(None)})
 
 
 def _text(value: str) -> str:
@@ -61,10 +63,11 @@ def parse_datetime(value: Any) -> datetime | None:
 
 
 def as_str(value: Any) -> str | None:
+    if isinstance(value, str):
+        # _text's common case inline: this runs for every text field of every step.
+        return value if value.isascii() and len(value) <= MAX_TEXT_CHARS else _text(value)
     if value is None:
         return None
-    if isinstance(value, str):
-        return _text(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
@@ -135,7 +138,13 @@ def as_data(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict):
         if depth >= MAX_DEPTH:
             return "{…}"
-        return {_text(str(k)): as_data(v, depth + 1) for k, v in value.items()}
+        # Short ASCII keys and plain scalars are kept as they are without a call each (the common case).
+        return {
+            (k if type(k) is str and k.isascii() and len(k) <= MAX_TEXT_CHARS else _text(str(k))): (
+                v if type(v) in _KEPT_AS_IS else as_data(v, depth + 1)
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return "[…]" if depth >= MAX_DEPTH else [as_data(v, depth + 1) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
