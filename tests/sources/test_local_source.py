@@ -307,6 +307,48 @@ async def test_changed_history_is_reread_and_unchanged_is_cached(runs: Path) -> 
 
 
 @pytest.mark.anyio
+async def test_listing_alone_sees_a_history_rewritten_in_place(runs: Path) -> None:
+    # A warm listing reuses the rows of histories unchanged since the last scan; one rewritten in place
+    # (the run folder's own modification time unchanged) is read again at the next listing.
+    source = LocalRunsSource(runs)
+    (row,) = (await source.list_tasks(status=None, page=1, page_size=10)).items
+    assert row.status == "finished" and source.parse_count == 1
+    history_path = runs / RUN / "AgentHistory.json"
+    folder = os.stat(runs / RUN)
+    doc = sample_history()
+    doc["history"][-1]["result"][-1]["success"] = False
+    history_path.write_text(json.dumps(doc), encoding="utf-8")
+    stat = history_path.stat()
+    os.utime(history_path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+    os.utime(runs / RUN, ns=(folder.st_atime_ns, folder.st_mtime_ns))
+
+    (row,) = (await source.list_tasks(status=None, page=1, page_size=10)).items
+    assert row.status == "failed" and source.parse_count == 2
+    (row,) = (await source.list_tasks(status="failed", page=1, page_size=10)).items
+    assert row.id == RUN and source.parse_count == 2  # unchanged since: its row is reused
+
+    history_path.write_bytes(b'{"histo')  # now unreadable: reported, not listed from the old row
+    page = await source.list_tasks(status=None, page=1, page_size=10)
+    assert page.items == [] and any("not valid JSON" in e for e in page.errors)
+
+
+@pytest.mark.anyio
+async def test_listing_follows_the_runs_dir_link_when_it_is_retargeted(tmp_path: Path) -> None:
+    # The same history file is another run id below another runs folder: pointed one level down,
+    # the project's run `project/run` is `run`. Reused rows are kept per resolved runs folder.
+    outer = tmp_path / "outer"
+    write_run(outer / "project", "run", [make_step(1, start=1000.0, results=[done_result("ok", True)])])
+    link = tmp_path / "runs"
+    link.symlink_to(outer)
+    source = LocalRunsSource(link)
+    assert await all_ids(source) == ["project/run"]
+    link.unlink()
+    link.symlink_to(outer / "project")
+    assert await all_ids(source) == ["run"]
+    assert (await source.get_task("run")).output == "ok"
+
+
+@pytest.mark.anyio
 async def test_cache_is_bounded(tmp_path: Path) -> None:
     for n in range(5):
         write_run(tmp_path, f"run-{n}", [make_step(1, start=1000.0 + n)])
