@@ -349,6 +349,24 @@ async def test_listing_follows_the_runs_dir_link_when_it_is_retargeted(tmp_path:
 
 
 @pytest.mark.anyio
+async def test_a_run_renamed_between_listings_is_listed_by_its_new_name(runs: Path) -> None:
+    # The folder's names are sorted once and reused while they stay the same; a rename keeps their
+    # number but not their names. Unreadable entries are reported in natural order (2 before 10).
+    for name in ("broken-10", "broken-2"):
+        (runs / name).mkdir()
+        (runs / name / "AgentHistory.json").write_bytes(b"[1]")
+    source = LocalRunsSource(runs)
+    page = await source.list_tasks(status=None, page=1, page_size=10)
+    assert [i.id for i in page.items] == [RUN]
+    assert [e.split("'")[1] for e in page.errors] == ["broken-2", "broken-10"]
+    (runs / RUN).rename(runs / "renamed")
+    (runs / "broken-2").rename(runs / "broken-30")
+    page = await source.list_tasks(status=None, page=1, page_size=10)
+    assert [i.id for i in page.items] == ["renamed"]
+    assert [e.split("'")[1] for e in page.errors] == ["broken-10", "broken-30"]
+
+
+@pytest.mark.anyio
 async def test_cache_is_bounded(tmp_path: Path) -> None:
     for n in range(5):
         write_run(tmp_path, f"run-{n}", [make_step(1, start=1000.0 + n)])

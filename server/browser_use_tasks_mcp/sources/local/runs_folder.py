@@ -123,6 +123,8 @@ class RunsFolder:
         #: lstat per run, not a path parse, an id check and a cache lookup. Rows of runs gone from the
         #: folder leave with the next scan.
         self._last: tuple[Path | None, dict[str, tuple[Identity, Loaded]]] = (None, {})
+        #: The runs folder's visible names in natural order, as the last scan sorted them.
+        self._order: tuple[Path | None, list[str]] = (None, [])
 
     def root(self) -> Path:
         try:
@@ -193,7 +195,7 @@ class RunsFolder:
     def scan(self, root: Path) -> tuple[list[Loaded], list[str]]:
         """Every readable run, and one line for each entry that looks like a run but cannot be read."""
         try:
-            entries = self._entries(root)
+            entries = self._top_entries(root)
         except OSError as exc:
             raise LocalRunError(
                 f"The runs folder {self.runs_dir} cannot be listed ({exc.strerror or exc})."
@@ -268,6 +270,17 @@ class RunsFolder:
             )
         return reasons
 
+    def _top_entries(self, root: Path) -> list[os.DirEntry[str]]:
+        """`_entries(root)`, in the order of the last scan while the folder holds exactly the same names:
+        sorting thousands of names by natural key costs a third of a warm scan."""
+        found = {e.name: e for e in os.scandir(root) if not e.name.startswith(".")}
+        order_root, order = self._order
+        if order_root == root and len(order) == len(found) and all(name in found for name in order):
+            return [found[name] for name in order]
+        entries = sorted(found.values(), key=lambda e: natural_key(e.name))
+        self._order = (root, [e.name for e in entries])
+        return entries
+
     @staticmethod
     def _entries(folder: Path | str) -> list[os.DirEntry[str]]:
         """The visible entries of a folder, in natural order."""
@@ -290,7 +303,7 @@ class RunsFolder:
         if not entry.is_symlink():
             # The common case: a real folder (reached from the root through real folders only, so inside
             # by construction) holding a plain AgentHistory.json, unchanged since the last scan.
-            history = os.path.join(entry.path, HISTORY_FILE_NAME)
+            history = entry.path + os.sep + HISTORY_FILE_NAME  # os.path.join, at a tenth of the cost
             plain = _plain_file(history)
             known = scan.known.get(history) if plain is not None else None
             if plain is not None and known is not None and known[0] == identity(plain):
