@@ -376,6 +376,19 @@ async def test_cache_is_bounded(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
+async def test_cache_keeps_one_version_of_each_history(tmp_path: Path) -> None:
+    path = write_run(tmp_path, "run", [make_step(1, start=1000.0)])
+    source = LocalRunsSource(tmp_path)
+    for n in range(3):
+        path.write_text(json.dumps({"history": [make_step(1, start=1000.0 + n)] * (n + 1)}), encoding="utf-8")
+        os.utime(path, ns=(0, 10**18 + n * 10**9))
+        (row,) = (await source.list_tasks(status=None, page=1, page_size=10)).items
+        assert row.step_count == n + 1
+    assert source.parse_count == 3
+    assert len(source._histories) == 1  # older versions are dropped, not kept beside the newest
+
+
+@pytest.mark.anyio
 async def test_deleted_run_disappears(runs: Path) -> None:
     source = LocalRunsSource(runs)
     assert await all_ids(source) == [RUN]
