@@ -307,12 +307,85 @@ async def test_changed_history_is_reread_and_unchanged_is_cached(runs: Path) -> 
 
 
 @pytest.mark.anyio
+async def test_listing_alone_sees_a_history_rewritten_in_place(runs: Path) -> None:
+    # A warm listing reuses the rows of histories unchanged since the last scan; one rewritten in place
+    # (the run folder's own modification time unchanged) is read again at the next listing.
+    source = LocalRunsSource(runs)
+    (row,) = (await source.list_tasks(status=None, page=1, page_size=10)).items
+    assert row.status == "finished" and source.parse_count == 1
+    history_path = runs / RUN / "AgentHistory.json"
+    folder = os.stat(runs / RUN)
+    doc = sample_history()
+    doc["history"][-1]["result"][-1]["success"] = False
+    history_path.write_text(json.dumps(doc), encoding="utf-8")
+    stat = history_path.stat()
+    os.utime(history_path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+    os.utime(runs / RUN, ns=(folder.st_atime_ns, folder.st_mtime_ns))
+
+    (row,) = (await source.list_tasks(status=None, page=1, page_size=10)).items
+    assert row.status == "failed" and source.parse_count == 2
+    (row,) = (await source.list_tasks(status="failed", page=1, page_size=10)).items
+    assert row.id == RUN and source.parse_count == 2  # unchanged since: its row is reused
+
+    history_path.write_bytes(b'{"histo')  # now unreadable: reported, not listed from the old row
+    page = await source.list_tasks(status=None, page=1, page_size=10)
+    assert page.items == [] and any("not valid JSON" in e for e in page.errors)
+
+
+@pytest.mark.anyio
+async def test_listing_follows_the_runs_dir_link_when_it_is_retargeted(tmp_path: Path) -> None:
+    # The same history file is another run id below another runs folder: pointed one level down,
+    # the project's run `project/run` is `run`. Reused rows are kept per resolved runs folder.
+    outer = tmp_path / "outer"
+    write_run(outer / "project", "run", [make_step(1, start=1000.0, results=[done_result("ok", True)])])
+    link = tmp_path / "runs"
+    link.symlink_to(outer)
+    source = LocalRunsSource(link)
+    assert await all_ids(source) == ["project/run"]
+    link.unlink()
+    link.symlink_to(outer / "project")
+    assert await all_ids(source) == ["run"]
+    assert (await source.get_task("run")).output == "ok"
+
+
+@pytest.mark.anyio
+async def test_a_run_renamed_between_listings_is_listed_by_its_new_name(runs: Path) -> None:
+    # The folder's names are sorted once and reused while they stay the same; a rename keeps their
+    # number but not their names. Unreadable entries are reported in natural order (2 before 10).
+    for name in ("broken-10", "broken-2"):
+        (runs / name).mkdir()
+        (runs / name / "AgentHistory.json").write_bytes(b"[1]")
+    source = LocalRunsSource(runs)
+    page = await source.list_tasks(status=None, page=1, page_size=10)
+    assert [i.id for i in page.items] == [RUN]
+    assert [e.split("'")[1] for e in page.errors] == ["broken-2", "broken-10"]
+    (runs / RUN).rename(runs / "renamed")
+    (runs / "broken-2").rename(runs / "broken-30")
+    page = await source.list_tasks(status=None, page=1, page_size=10)
+    assert [i.id for i in page.items] == ["renamed"]
+    assert [e.split("'")[1] for e in page.errors] == ["broken-10", "broken-30"]
+
+
+@pytest.mark.anyio
 async def test_cache_is_bounded(tmp_path: Path) -> None:
     for n in range(5):
         write_run(tmp_path, f"run-{n}", [make_step(1, start=1000.0 + n)])
     source = LocalRunsSource(tmp_path, cache_size=2)
     assert len(await all_ids(source)) == 5
     assert len(source._histories) == 2
+
+
+@pytest.mark.anyio
+async def test_cache_keeps_one_version_of_each_history(tmp_path: Path) -> None:
+    path = write_run(tmp_path, "run", [make_step(1, start=1000.0)])
+    source = LocalRunsSource(tmp_path)
+    for n in range(3):
+        path.write_text(json.dumps({"history": [make_step(1, start=1000.0 + n)] * (n + 1)}), encoding="utf-8")
+        os.utime(path, ns=(0, 10**18 + n * 10**9))
+        (row,) = (await source.list_tasks(status=None, page=1, page_size=10)).items
+        assert row.step_count == n + 1
+    assert source.parse_count == 3
+    assert len(source._histories) == 1  # older versions are dropped, not kept beside the newest
 
 
 @pytest.mark.anyio

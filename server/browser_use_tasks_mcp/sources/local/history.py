@@ -367,8 +367,9 @@ class HistoryCache:
     """
 
     def __init__(self, size: int = DEFAULT_CACHE_SIZE, summaries: int = MAX_SUMMARIES) -> None:
-        self._parsed: OrderedDict[_Key, Parsed | Broken] = OrderedDict()
-        self._summaries: OrderedDict[_Key, Summary | Broken] = OrderedDict()
+        #: One entry per file (by path): the version it was read at, and what was read.
+        self._parsed: OrderedDict[str, tuple[_Key, Parsed | Broken]] = OrderedDict()
+        self._summaries: OrderedDict[str, tuple[_Key, Summary | Broken]] = OrderedDict()
         #: The last parse of each file that was valid JSON, shown while the file is being rewritten.
         self._complete: OrderedDict[str, Parsed] = OrderedDict()
         self._limits = (max(1, size), max(1, summaries))
@@ -443,19 +444,20 @@ def _identity(path: Path, known: os.stat_result | None = None) -> _Key | Broken:
     return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def _get(entries: OrderedDict[_Key, V], key: _Key) -> V | None:
-    value = entries.get(key)
-    if value is not None:
-        entries.move_to_end(key)
-    return value
+def _get(entries: OrderedDict[str, tuple[_Key, V]], key: _Key) -> V | None:
+    """What is cached for this version of the file; None when nothing is, or another version's."""
+    held = entries.get(key[0])
+    if held is None or held[0] != key:
+        return None
+    entries.move_to_end(key[0])
+    return held[1]
 
 
-def _put(entries: OrderedDict[_Key, V], key: _Key, value: V, limit: int) -> None:
-    # Older versions of the same file are dead weight: drop them, then bound the count.
-    for stale in [k for k in entries if k[0] == key[0] and k != key]:
-        del entries[stale]
-    entries[key] = value
-    entries.move_to_end(key)
+def _put(entries: OrderedDict[str, tuple[_Key, V]], key: _Key, value: V, limit: int) -> None:
+    # One entry per file: a newer version replaces the older (dead weight), then the count is bounded.
+    # Filed by path, so a cold listing of thousands of runs does not look through every entry per file.
+    entries[key[0]] = (key, value)
+    entries.move_to_end(key[0])
     while len(entries) > limit:
         entries.popitem(last=False)
 
