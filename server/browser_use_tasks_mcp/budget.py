@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pydantic_core
+
 #: Structured content of one result, in bytes of JSON (images the caller asked for are apart).
 STRUCTURED_BUDGET = 1024 * 1024
 #: Text of one text resource (the step log, one step as JSON).
@@ -21,7 +23,11 @@ MIN_LIST_ITEMS = 20
 
 
 def json_size(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace"))
+    """Bytes of `value` as compact JSON, written as the answer will be (by pydantic-core, in Rust)."""
+    try:
+        return len(pydantic_core.to_json(value))
+    except pydantic_core.PydanticSerializationError:  # a lone surrogate: measured as it will be replaced
+        return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace"))
 
 
 def fit(value: Any, budget: int = STRUCTURED_BUDGET) -> tuple[Any, bool]:
