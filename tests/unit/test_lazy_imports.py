@@ -1,5 +1,6 @@
-"""What start-up leaves unloaded (issue 14): the across-runs walk, the comparison's diffing and the
-across-runs text load with the first call that needs them, and those calls then work.
+"""Start-up (issue 14): what it leaves unloaded (the across-runs walk, the comparison's diffing and the
+across-runs text load with the first call that needs them, and those calls then work), and the
+collector it leaves behind (off while the server is built, then on again for serving).
 
 A fresh interpreter per check, since this test process has long since imported everything.
 """
@@ -7,6 +8,7 @@ A fresh interpreter per check, since this test process has long since imported e
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -82,3 +84,35 @@ def test_start_up_leaves_the_across_runs_work_unloaded_until_a_call_needs_it() -
         assert not call["error"], f"{name}: {call['text']}"
     # The calls did load them: the list above names modules that the tools really use.
     assert report["after_calls"] == list(DEFERRED)
+
+
+SERVE_AND_REPORT = """
+import gc, json, sys
+
+from browser_use_tasks_mcp import cli
+
+code = cli.main([])  # stdio; stdin is empty, so it serves nothing and returns
+print(json.dumps({"code": code, "enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
+                  "threshold": gc.get_threshold()}), file=sys.stderr)
+"""
+
+
+def test_the_console_script_serves_with_the_collector_on_and_its_start_up_frozen() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROWSER_USE_")}
+    env["BROWSER_USE_RUNS_DIR"] = str(BUNDLED_RUNS_DIR)
+    run = subprocess.run(
+        [sys.executable, "-c", SERVE_AND_REPORT],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout == ""  # stdio mode: nothing but protocol messages, and there were none
+    report = json.loads(run.stderr.strip().splitlines()[-1])
+    assert report["code"] == 0
+    assert report["enabled"], "the collector stayed off after start-up"
+    assert report["frozen"] > 10_000, "start-up's objects were not moved out of the collector's sight"
+    assert report["threshold"][0] == 50_000
