@@ -188,6 +188,8 @@ def settle_heap() -> None:
     # call. Collecting it every 50,000 allocations keeps the same peak memory (reference counting frees
     # these objects; the collector only finds cycles) and takes the collector out of call latency.
     gc.set_threshold(50_000, 20, 20)
+    # The console script builds the server with the collector off (`cli._collector_off`).
+    gc.enable()
 
 
 def _sdk_level(level: str) -> Any:

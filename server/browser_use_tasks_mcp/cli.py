@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib.util
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -131,35 +132,54 @@ def _config_error(exc: ConfigError) -> int:
 
 
 def _serve(settings: Settings) -> int:
-    from .app import build_server, settle_heap
-    from .transports import listen_socket, run
+    with _collector_off():
+        from .app import build_server, settle_heap
+        from .transports import listen_socket, run
 
-    for problem in settings.problems():
-        # The server still starts: every tool then answers with the problem (a host that
-        # cannot reach the server only shows "connection closed").
-        print(f"browser-use-tasks-mcp: configuration problem: {problem}", file=sys.stderr, flush=True)
-    if settings.cache_url is not None and importlib.util.find_spec("redis") is None:
-        return _config_error(
-            ConfigError("BROWSER_USE_MCP_CACHE_URL needs the `team` extra: pip install -e '.[team]'.")
-        )
-    sock = None
-    if settings.transport != "stdio":
-        try:
-            sock = listen_socket(settings)
-        except ConfigError as exc:
-            return _config_error(exc)
-    if settings.workers > 1 and sock is not None:
+        for problem in settings.problems():
+            # The server still starts: every tool then answers with the problem (a host that
+            # cannot reach the server only shows "connection closed").
+            print(f"browser-use-tasks-mcp: configuration problem: {problem}", file=sys.stderr, flush=True)
+        if settings.cache_url is not None and importlib.util.find_spec("redis") is None:
+            return _config_error(
+                ConfigError("BROWSER_USE_MCP_CACHE_URL needs the `team` extra: pip install -e '.[team]'.")
+            )
+        sock = None
+        if settings.transport != "stdio":
+            try:
+                sock = listen_socket(settings)
+            except ConfigError as exc:
+                return _config_error(exc)
+        server = None if settings.workers > 1 and sock is not None else build_server(settings)
+        if server is not None:
+            settle_heap()  # before the collector is back on: see `_collector_off`
+    if server is None:
+        assert sock is not None  # workers only with an HTTP transport's socket (above)
         from .workers import serve_workers
 
         _announce(settings)
         return serve_workers(settings, sock)
-    server = build_server(settings)
-    settle_heap()
     if settings.transport != "stdio":
         _announce(settings)
     with contextlib.suppress(KeyboardInterrupt):
         run(server, settings, sock)
     return 0
+
+
+@contextlib.contextmanager
+def _collector_off() -> Iterator[None]:
+    """No garbage collection while the SDK and the server are imported and built.
+
+    Nearly every object made then lives as long as the process: the ~230 collections the default
+    thresholds would run find almost nothing and cost tens of ms of start-up. `app.settle_heap`
+    then collects once and turns the collector back on; called after it is back on, the first
+    young collection would walk every object of the start-up once more.
+    """
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _announce(settings: Settings) -> None:

@@ -12,8 +12,6 @@ from mcp_types import ImageContent, TextContent
 from pydantic import Field
 
 from . import render
-from .across.align import align
-from .across.scan import successful_twin
 from .errors import TasksError
 from .guard import run_prompt
 from .models import Task
@@ -68,6 +66,11 @@ async def _comparison(service: TaskService, task: Task) -> list[Message]:
         or (task.judgement and task.judgement.verdict is False)
     ):
         return []
+    # The scan and the comparison's text load with the first failed run debugged, not at start-up.
+    from .across.align import align
+    from .across.scan import successful_twin
+    from .render.across import render_compare
+
     try:
         twin = await successful_twin(service, task, TWIN_BUDGET_S)
         if twin is None:
@@ -82,7 +85,7 @@ async def _comparison(service: TaskService, task: Task) -> list[Message]:
             "run that worked, B: this run); where they part is the first place to look. "
             f"For both screenshots there: {render.call('compare_tasks', task_a=worked.id, task_b=task.id)}."
         ),
-        UserMessage(render.render_compare(worked, task, alignment, True, refs=(worked.id, task.id))),
+        UserMessage(render_compare(worked, task, alignment, True, refs=(worked.id, task.id))),
     ]
 
 

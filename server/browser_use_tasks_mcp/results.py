@@ -15,8 +15,8 @@ from . import uris
 from .across.align import Alignment
 from .across.digest import RunDigest
 from .across.match import Reason
-from .across.scan import Scan, Window, widen_hint
 from .across.stats import Group, Stats
+from .across.window import Scan, Window, widen_hint
 from .models import MediaItem, OutputFile, Screenshot, Step, Task, TaskPage
 from .selection import STRUCTURED_CONTEXT, steps_that_matter
 

@@ -12,7 +12,6 @@ unless there is nothing else.
 
 from __future__ import annotations
 
-import difflib
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -67,6 +66,8 @@ def step_key(step: Step) -> tuple[tuple[str, ...], str]:
 
 
 def _segments(a: list[Step], b: list[Step]) -> list[Segment]:
+    import difflib  # loads with the first comparison: the models above are needed at start-up, this is not
+
     matcher = difflib.SequenceMatcher(
         None, [step_key(s) for s in a], [step_key(s) for s in b], autojunk=False
     )

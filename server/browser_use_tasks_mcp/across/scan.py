@@ -9,9 +9,7 @@ which, so a partial answer arrives instead of a timeout.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 import anyio
 
@@ -21,47 +19,16 @@ from ..service import TaskService
 from ..untrusted import clean_line
 from .align import same_instruction
 from .digest import RunDigest, digest, utc
+from .window import Scan, Window
 
-#: Runs a scan lists at most unless told otherwise, and the most it may be told.
-DEFAULT_SCAN = 500
-MAX_SCAN = 10_000
 #: Full tasks read at once from a Cloud API (local runs are read in worker threads anyway).
 CONCURRENT_READS = 8
 #: Rows past `since` in a row after which the (newest first) listing is taken to be past it.
 PAST_SINCE_ROWS = 25
 MAX_SCAN_ERRORS = 10
 
-Stopped = Literal["end", "since", "scan_limit", "deadline", "listing"]
 _RELATIVE = re.compile(r"(\d{1,6})\s*([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-@dataclass(frozen=True)
-class Window:
-    """Which runs a scan considers: a status, a time window, one source."""
-
-    status: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    source: str | None = None
-    scan_limit: int = DEFAULT_SCAN
-    #: Only runs of this instruction; rows whose listing shows another one are not read at all.
-    instruction: str | None = None
-
-
-@dataclass
-class Scan:
-    """The runs read, newest first, and how far the walk got."""
-
-    runs: list[RunDigest] = field(default_factory=list)
-    listed: int = 0
-    unread: int = 0
-    stopped: Stopped = "end"
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def complete(self) -> bool:
-        return self.stopped in ("end", "since") and not self.unread
 
 
 def parse_time(value: object, what: str, *, now: datetime | None = None) -> datetime | None:
@@ -214,27 +181,6 @@ async def _read(
             found.stopped = "deadline"
             found.unread += sum(1 for i in missing if out[i] is None)
     found.runs += [d for d in out if d is not None and _digest_in_window(d, window)]
-
-
-def widen_hint(found: Scan, window: Window) -> str | None:
-    """One sentence on how to see past where the scan stopped; None when it saw everything."""
-    if found.stopped == "scan_limit":
-        more = min(MAX_SCAN, max(window.scan_limit * 4, 100))
-        return (
-            f"Scanned the newest {found.listed} runs (the scan limit). Pass scan_limit={more} or a "
-            "`since`/`until` window to look further back."
-        )
-    if found.stopped == "listing":
-        return (
-            f"The listing could not be read past {found.listed} runs (see errors): the answer covers those."
-        )
-    if found.stopped == "deadline":
-        return (
-            f"Stopped after {found.listed} runs listed ({found.unread} not read) at the call deadline: the "
-            "answer is partial. Narrow it with `since`/`until` or `status`, or call again (runs read once "
-            "are answered from cache)."
-        )
-    return None
 
 
 def window_of(

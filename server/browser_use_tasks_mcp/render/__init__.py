@@ -2,16 +2,10 @@
 
 Everything the agent or a web page wrote goes inside `untrusted` fences (see
 `untrusted.py`); the structure around it is ours. Every list is capped and says how
-to get the rest, so the text stays bounded whatever the task size.
+to get the rest, so the text stays bounded whatever the task size. `across.py` (search,
+statistics, comparison) is imported by the tools that use it, so it loads with their first call.
 """
 
-from .across import (
-    compare_screenshot_attached,
-    compare_screenshot_missing,
-    render_compare,
-    render_search,
-    render_stats,
-)
 from .errors import internal_error, resource_error, resource_timed_out, structured_cut, timed_out, tool_error
 from .media import image_label, render_gif, render_media, render_output_file, render_screenshots
 from .step import (
@@ -28,19 +22,14 @@ from .text import UNTRUSTED_NOTE, call, duration, size, when
 __all__ = [
     "UNTRUSTED_NOTE",
     "call",
-    "compare_screenshot_attached",
-    "compare_screenshot_missing",
     "duration",
     "image_label",
     "internal_error",
     "page_seen_pointer",
-    "render_compare",
     "render_gif",
     "render_media",
     "render_output_file",
     "render_screenshots",
-    "render_search",
-    "render_stats",
     "render_step",
     "render_steps_log",
     "render_task",

@@ -8,7 +8,6 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, ContentBlock
 from pydantic import Field
 
-from .. import render
 from ..across.align import align, same_instruction
 from ..errors import InvalidInputError, NoScreenshotError, TasksError
 from ..guard import run_tool
@@ -61,18 +60,21 @@ def _pick(state: AppState, service: TaskService, ref: str) -> tuple[TaskService,
 async def _screenshot(
     service: TaskService, task: Task, step: int | None, label: str
 ) -> tuple[str, ImageAttachment | None, SkippedImage | None, list[ContentBlock]]:
+    # The comparison's text loads with the first comparison, not at start-up.
+    from ..render import across as shown_across
+
     if step is None:
         return "", None, None, []
     try:
         image = await service.image(task.id, step, "preview")
     except NoScreenshotError:
-        note = render.compare_screenshot_missing(label, step, None)
+        note = shown_across.compare_screenshot_missing(label, step, None)
         return note, None, SkippedImage(step=step, reason="no screenshot"), []
     except TasksError as exc:
-        note = render.compare_screenshot_missing(label, step, exc.message)
+        note = shown_across.compare_screenshot_missing(label, step, exc.message)
         return note, None, SkippedImage(step=step, reason=exc.message), []
     shown = image.rendered
-    note = render.compare_screenshot_attached(label, step, shown.width, shown.height)
+    note = shown_across.compare_screenshot_attached(label, step, shown.width, shown.height)
     return note, attachment(image.screenshot, shown, "preview"), None, [image_block(shown)]
 
 
@@ -93,12 +95,15 @@ async def compare_tasks(
     task_a: TaskRef, task_b: TaskRef, ctx: Context[Any, Any]
 ) -> Annotated[CallToolResult, CompareResult]:
     async def work(service: TaskService) -> CallToolResult:
+        # The comparison's text loads with the first comparison, not at start-up.
+        from ..render.across import render_compare
+
         state = app_state(ctx)
         (service_a, id_a), (service_b, id_b) = _pick(state, service, task_a), _pick(state, service, task_b)
         a, b = await service_a.get_task(id_a), await service_b.get_task(id_b)
         alignment = align(a, b)
         parting = alignment.parting
-        text = render.render_compare(a, b, alignment, same_instruction(a.task, b.task), refs=(task_a, task_b))
+        text = render_compare(a, b, alignment, same_instruction(a.task, b.task), refs=(task_a, task_b))
         images: list[ImageAttachment] = []
         skipped: list[SkippedImage] = []
         blocks: list[ContentBlock] = []

@@ -8,9 +8,6 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from .. import render
-from ..across.match import Needles, search
-from ..across.scan import scan, window_of
 from ..guard import run_tool
 from ..results import SearchResult, scan_info, search_hit
 from ..service import TaskService
@@ -49,6 +46,11 @@ async def search_tasks(
     scan_limit: ScanLimit = 500,
 ) -> Annotated[CallToolResult, SearchResult]:
     async def work(service: TaskService) -> CallToolResult:
+        # The walk and the matching load with the first search, not at start-up.
+        from ..across.match import Needles, search
+        from ..across.scan import scan, window_of
+        from ..render.across import render_search
+
         needles = Needles.of(
             query=query, url_contains=url_contains, error_contains=error_contains, model=model
         )
@@ -71,7 +73,7 @@ async def search_tasks(
             "model": model,
             "source": source,
         }
-        return result(render.render_search(structured.hits, matches, info, given, limit), structured)
+        return result(render_search(structured.hits, matches, info, given, limit), structured)
 
     return await run_tool(ctx, "search_tasks", work)
 

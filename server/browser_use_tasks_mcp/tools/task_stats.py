@@ -8,8 +8,6 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from .. import render
-from ..across.scan import scan, window_of
 from ..across.stats import MAX_GROUPS, groups, stats
 from ..guard import run_tool
 from ..results import TaskStatsResult, scan_info
@@ -41,6 +39,10 @@ async def task_stats(
     scan_limit: ScanLimit = 500,
 ) -> Annotated[CallToolResult, TaskStatsResult]:
     async def work(service: TaskService) -> CallToolResult:
+        # The walk over the listing loads with the first scan, not at start-up.
+        from ..across.scan import scan, window_of
+        from ..render.across import render_stats
+
         window = window_of(
             service, status=None, since=since, until=until, source=source, scan_limit=scan_limit
         )
@@ -56,7 +58,7 @@ async def task_stats(
             scan=info,
         )
         given = {"since": since, "until": until, "source": source}
-        text = render.render_stats(summary, info, given, group_by, split, len(split) > MAX_GROUPS)
+        text = render_stats(summary, info, given, group_by, split, len(split) > MAX_GROUPS)
         return result(text, structured)
 
     return await run_tool(ctx, "task_stats", work)
