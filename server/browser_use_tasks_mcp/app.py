@@ -23,7 +23,6 @@ from .server import TasksServer
 from .service import TaskService
 from .shared_cache import DEFAULT_SCOPE_SECRET, SharedCache, scope_of
 from .sources import TaskSource, make_source
-from .sources.local import LocalRunsSource
 from .state import AppState
 from .tenancy import KeyedServices
 from .tools import register_tools
@@ -174,6 +173,8 @@ def _second_local(settings: Settings, source: TaskSource) -> TaskService | None:
     """The runs folder beside a Cloud source (BROWSER_USE_SOURCE=cloud with a runs folder set)."""
     if settings.runs_dir is None or source.kind == "local" or not settings.runs_dir.is_dir():
         return None
+    from .sources.local import LocalRunsSource  # only with a runs folder beside the Cloud
+
     return TaskService(LocalRunsSource(settings.runs_dir, screenshot_dirs=settings.screenshot_dirs))
 
 

@@ -20,6 +20,11 @@ DEFERRED = (
     "browser_use_tasks_mcp.across.scan",
     "browser_use_tasks_mcp.render.across",
 )
+#: A server on local runs never loads the Cloud sources: each source's module loads with its row.
+CLOUD_SOURCES = tuple(
+    f"browser_use_tasks_mcp.sources.{name}"
+    for name in ("cloud_auto", "cloud_v1", "cloud_v2", "cloud_v3", "cloud_v4")
+)
 
 CHILD = """
 import json, sys
@@ -29,7 +34,7 @@ import anyio
 from browser_use_tasks_mcp.app import build_server
 from browser_use_tasks_mcp.config import Settings
 
-deferred, runs_dir = json.loads(sys.argv[1]), sys.argv[2]
+deferred, runs_dir, cloud = json.loads(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
 
 
 def loaded():
@@ -53,7 +58,8 @@ async def main():
             result = await client.call_tool(name, args)
             calls[name] = {"error": result.is_error, "text": result.content[0].text[:300]}
     print(json.dumps({"after_build": after_build, "after_list": after_list, "tools": tools,
-                      "calls": calls, "after_calls": loaded()}))
+                      "calls": calls, "after_calls": loaded(),
+                      "cloud": [name for name in cloud if name in sys.modules]}))
 
 
 anyio.run(main)
@@ -62,7 +68,7 @@ anyio.run(main)
 
 def _child() -> dict[str, object]:
     run = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(DEFERRED), str(BUNDLED_RUNS_DIR)],
+        [sys.executable, "-c", CHILD, json.dumps(DEFERRED), str(BUNDLED_RUNS_DIR), json.dumps(CLOUD_SOURCES)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -84,6 +90,7 @@ def test_start_up_leaves_the_across_runs_work_unloaded_until_a_call_needs_it() -
         assert not call["error"], f"{name}: {call['text']}"
     # The calls did load them: the list above names modules that the tools really use.
     assert report["after_calls"] == list(DEFERRED)
+    assert report["cloud"] == [], "a server on local runs loaded Cloud sources"
 
 
 SERVE_AND_REPORT = """

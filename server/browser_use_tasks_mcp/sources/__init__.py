@@ -13,12 +13,6 @@ import httpx2
 
 from ..config import Settings
 from .base import TaskSource
-from .cloud_auto import AutoCloudSource
-from .cloud_v1 import CloudV1Source
-from .cloud_v2 import CloudV2Source
-from .cloud_v3 import CloudV3Source
-from .cloud_v4 import CloudV4Source
-from .local import LocalRunsSource
 from .unconfigured import UnconfiguredSource
 
 BUNDLED_NOTICE = (
@@ -32,13 +26,48 @@ KEY_IGNORED_NOTICE = (
 )
 
 
+# Each row's module loads when the row is chosen: a server reads one kind of source, and the
+# others' parsers and models are start-up time spent for nothing.
+
+
 def _local(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
     from ..examples import BUNDLED_RUNS_DIR
+    from .local import LocalRunsSource
 
     if settings.runs_dir is None:
         return LocalRunsSource(BUNDLED_RUNS_DIR, notices=(BUNDLED_NOTICE,))
     notices = (KEY_IGNORED_NOTICE,) if settings.api_key is not None and settings.source == "auto" else ()
     return LocalRunsSource(settings.runs_dir, notices=notices, screenshot_dirs=settings.screenshot_dirs)
+
+
+def _cloud_v1(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
+    from .cloud_v1 import CloudV1Source
+
+    return CloudV1Source.open(settings, client)
+
+
+def _cloud_v2(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
+    from .cloud_v2 import CloudV2Source
+
+    return CloudV2Source.open(settings, client)
+
+
+def _cloud_v3(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
+    from .cloud_v3 import CloudV3Source
+
+    return CloudV3Source.open(settings, client)
+
+
+def _cloud_v4(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
+    from .cloud_v4 import CloudV4Source
+
+    return CloudV4Source.open(settings, client)
+
+
+def _cloud_auto(settings: Settings, client: httpx2.AsyncClient) -> TaskSource:
+    from .cloud_auto import AutoCloudSource
+
+    return AutoCloudSource.open(settings, client)
 
 
 @dataclass(frozen=True)
@@ -51,11 +80,11 @@ class SourceRow:
 
 SOURCES: tuple[SourceRow, ...] = (
     SourceRow("local", None, _local),
-    SourceRow("cloud-v1", "v1", CloudV1Source.open),
-    SourceRow("cloud-v2", "v2", CloudV2Source.open),
-    SourceRow("cloud-v3", "v3", CloudV3Source.open),
-    SourceRow("cloud-v4", "v4", CloudV4Source.open),
-    SourceRow("cloud-auto", "auto", AutoCloudSource.open),
+    SourceRow("cloud-v1", "v1", _cloud_v1),
+    SourceRow("cloud-v2", "v2", _cloud_v2),
+    SourceRow("cloud-v3", "v3", _cloud_v3),
+    SourceRow("cloud-v4", "v4", _cloud_v4),
+    SourceRow("cloud-auto", "auto", _cloud_auto),
 )
 
 
