@@ -436,23 +436,65 @@ FLOOR_GOAL_500 = 2.5
 FLOOR_CONCURRENCY_GOAL = 1.5
 
 
-async def sdk_floor(plan: Plan, emu_nc: EmulatorProcess, raw: httpx2.AsyncClient, results: Results) -> None:
+async def _three_way(
+    ours: StdioSession,
+    floor: StdioSession,
+    raw: httpx2.AsyncClient,
+    emu: EmulatorProcess,
+    task_id: str,
+    n: int,
+) -> tuple[float, float, float]:
+    """Our overhead and the floor's over the same raw GET, sampled in one window: each round calls our
+    server, the floor and the raw GET in a rotating order, so a slow stretch of the machine lands on all
+    three alike. Returns (our overhead, the floor's overhead) in ms, and the floor's CPU per call."""
+    url = f"{emu.v2_url}/tasks/{task_id}"
+
+    async def raw_get() -> float:
+        started = time.perf_counter()
+        response = await raw.get(url, headers=emu.v2_headers)
+        response.raise_for_status()
+        response.json()
+        return time.perf_counter() - started
+
+    async def call(session: StdioSession) -> float:
+        answer = await session.call_tool("get_task", {"task_id": task_id})
+        assert not answer.is_error, answer.text
+        return answer.seconds
+
+    steps = [("ours", lambda: call(ours)), ("floor", lambda: call(floor)), ("raw", raw_get)]
+    for _, step in steps * 3:  # warm the pools
+        await step()
+    times: dict[str, list[float]] = {"ours": [], "floor": [], "raw": []}
+    cpu_before = floor.cpu()
+    for i in range(n):
+        for name, step in steps[i % 3 :] + steps[: i % 3]:
+            times[name].append(await step())
+    cpu = (floor.cpu() - cpu_before) / n
+    base = median(times["raw"])
+    return (median(times["ours"]) - base) * MS, (median(times["floor"]) - base) * MS, cpu
+
+
+async def sdk_floor(
+    plan: Plan, ours: StdioSession, emu_nc: EmulatorProcess, raw: httpx2.AsyncClient, results: Results
+) -> None:
     """The same uncached calls on the SDK's floor (benchmarks/floor_server.py): one tool, one pooled
-    GET, the JSON text returned; interleaved with raw GETs like ours, so both overheads share a baseline.
-    100 and 500 steps, and rounds of 100 concurrent distinct-task calls."""
+    GET, the JSON text returned. Its overhead and ours are sampled together (`_three_way`), for 100 and
+    500 steps; then rounds of 100 concurrent distinct-task calls."""
     env = {**server_env(emu_nc.v2_url), "FLOOR_BASE_URL": emu_nc.v2_url, "FLOOR_API_KEY": emu_nc.api_key}
     async with stdio_session(env, [sys.executable, "-m", "benchmarks.floor_server"]) as floor:
-        floor_times, raw_times, cpu = await _interleaved(
-            floor, raw, emu_nc, HUNDRED_STEP_TASK, plan.latency_calls
+        ours_100, floor_100, cpu = await _three_way(
+            ours, floor, raw, emu_nc, HUNDRED_STEP_TASK, plan.latency_calls
         )
-        long_floor, long_raw, _ = await _interleaved(
-            floor, raw, emu_nc, LONG_TASK, max(10, plan.latency_calls // 2)
+        ours_500, floor_500, _ = await _three_way(
+            ours, floor, raw, emu_nc, LONG_TASK, max(10, plan.latency_calls // 2)
         )
+        floor_times, _, _ = await _interleaved(floor, raw, emu_nc, HUNDRED_STEP_TASK, 10)
         rounds = [await _mcp_round(floor, list(MANY_TASKS)) for _ in range(plan.concurrency_rounds)]
-    floor_overhead = (median(floor_times) - median(raw_times)) * MS
     results.info["floor"] = {
-        "overhead_ms": floor_overhead,
-        "overhead_ms_500": (median(long_floor) - median(long_raw)) * MS,
+        "overhead_ms": floor_100,
+        "overhead_ms_500": floor_500,
+        "ours_overhead_ms": ours_100,
+        "ours_overhead_ms_500": ours_500,
         "uncached_median_ms": median(floor_times) * MS,
         "concurrency_rounds_ms": [r * MS for r in rounds],
     }
@@ -462,11 +504,9 @@ async def sdk_floor(plan: Plan, emu_nc: EmulatorProcess, raw: httpx2.AsyncClient
             "SDK floor: one-tool server, pooled GET, JSON text; `get_task` 100 steps: median",
             median(floor_times) * MS,
             "ms",
-            baseline=median(raw_times) * MS,
-            ratio=ratio(median(floor_times), median(raw_times)),
-            note=f"floor overhead {floor_overhead:.2f} ms (500 steps: "
-            f"{results.info['floor']['overhead_ms_500']:.2f} ms); floor server CPU per call {cpu * MS:.1f} ms; "
-            f"100 concurrent distinct-task rounds {[round(r * MS) for r in rounds]} ms.",
+            note=f"floor overhead {floor_100:.2f} ms (500 steps: {floor_500:.2f} ms), sampled in the same rounds as "
+            f"ours ({ours_100:.2f} / {ours_500:.2f} ms) over one raw GET; floor server CPU per call {cpu * MS:.1f} "
+            f"ms; 100 concurrent distinct-task rounds {[round(r * MS) for r in rounds]} ms.",
         )
     )
 
@@ -493,13 +533,13 @@ def floor_rows(results: Results) -> list[Row]:
     return [
         _share_row(
             "our uncached overhead ÷ the SDK floor's (median, 100 steps)",
-            info.get("uncached_overhead_ms"),
+            floor.get("ours_overhead_ms"),
             floor.get("overhead_ms"),
             FLOOR_GOAL,
         ),
         _share_row(
             "our uncached overhead ÷ the SDK floor's (median, 500 steps)",
-            info.get("uncached_overhead_ms_500"),
+            floor.get("ours_overhead_ms_500"),
             floor.get("overhead_ms_500"),
             FLOOR_GOAL_500,
         ),
@@ -549,56 +589,77 @@ GENERATION_CALLS = 30
 
 async def generations(plan: Plan, raw: httpx2.AsyncClient, results: Results) -> None:
     """Uncached `get_task` of the 100-step task as a Cloud v4 run (events) and a v3 session (messages),
-    interleaved with the same GETs made raw; overhead compared with the v2 SDK floor's. v3 and v4 cache a
-    task for their documented link lifetime, so every call reads a copy it has not read before."""
-    floor = results.info.get("floor", {}).get("overhead_ms")
+    interleaved with the same GETs made raw; overhead compared with the v2 SDK floor's, sampled in the same
+    rounds (a floor call and a raw v2 GET each round). v3 and v4 cache a task for their documented link
+    lifetime, so every call reads a copy it has not read before."""
     calls = GENERATION_CALLS if not plan.quick else 10
     async with EmulatorProcess(generations=calls + 3) as emu:
-        for generation, what in (("v4", "run (events)"), ("v3", "session (messages)")):
-            ours, raws, note = await _generation_calls(emu, raw, generation, generation_task_ids(calls + 3))
-            overhead = (median(ours) - median(raws)) * MS
-            share = overhead / floor if floor and floor > 0 else None
-            results.rows.append(
-                Row(
-                    "call latency",
-                    f"`get_task` 100 steps, uncached, Cloud {generation} {what}: median",
-                    median(ours) * MS,
-                    "ms",
-                    baseline=median(raws) * MS,
-                    ratio=share,
-                    goal=f"overhead ≤ {FLOOR_GOAL}× the v2 floor's",
-                    met=share is not None and share <= FLOOR_GOAL,
-                    note=f"baseline: the same GETs made raw (pages followed), interleaved; overhead {overhead:.2f} "
-                    f"ms; ratio = overhead ÷ the v2 SDK floor's ({floor or 0:.2f} ms); {note}",
+        env = {**server_env(emu.v2_url), "FLOOR_BASE_URL": emu.v2_url, "FLOOR_API_KEY": emu.api_key}
+        async with stdio_session(env, [sys.executable, "-m", "benchmarks.floor_server"]) as floor:
+            for generation, what in (("v4", "run (events)"), ("v3", "session (messages)")):
+                ids = generation_task_ids(calls + 3)
+                ours, raws, floor_overhead, note = await _generation_calls(emu, raw, floor, generation, ids)
+                overhead = (median(ours) - median(raws)) * MS
+                share = overhead / floor_overhead if floor_overhead > 0 else None
+                results.rows.append(
+                    Row(
+                        "call latency",
+                        f"`get_task` 100 steps, uncached, Cloud {generation} {what}: median",
+                        median(ours) * MS,
+                        "ms",
+                        baseline=median(raws) * MS,
+                        ratio=share,
+                        goal=f"overhead ≤ {FLOOR_GOAL}× the v2 floor's",
+                        met=share is not None and share <= FLOOR_GOAL,
+                        note=f"baseline: the same GETs made raw (pages followed), interleaved; overhead "
+                        f"{overhead:.2f} ms; ratio = overhead ÷ the v2 SDK floor's, sampled in the same rounds "
+                        f"({floor_overhead:.2f} ms); {note}",
+                    )
                 )
-            )
 
 
 async def _generation_calls(
-    emu: EmulatorProcess, raw: httpx2.AsyncClient, generation: str, ids: list[str]
-) -> tuple[list[float], list[float], str]:
+    emu: EmulatorProcess, raw: httpx2.AsyncClient, floor: StdioSession, generation: str, ids: list[str]
+) -> tuple[list[float], list[float], float, str]:
+    v2_url = f"{emu.v2_url}/tasks/{HUNDRED_STEP_TASK}"
+
+    async def floor_pair() -> tuple[float, float]:
+        answer = await floor.call_tool("get_task", {"task_id": HUNDRED_STEP_TASK})
+        assert not answer.is_error, answer.text
+        started = time.perf_counter()
+        (await raw.get(v2_url, headers=emu.v2_headers)).json()
+        return answer.seconds, time.perf_counter() - started
+
     async with stdio_session(server_env(f"{emu.base_url}/api/{generation}")) as session:
-        for task_id in ids[:3]:  # warm both pools
+        for task_id in ids[:3]:  # warm the pools
             assert not (await session.call_tool("get_task", {"task_id": task_id})).is_error
             await _raw_pages(raw, emu, generation, task_id)
+            await floor_pair()
         before = await emu.total(f"/api/{generation}/")
         ours: list[float] = []
         raws: list[float] = []
+        floors: list[tuple[float, float]] = []
         raw_requests = 0
         cpu_before = session.cpu()
-        for task_id in ids[3:]:
+        for i, task_id in enumerate(ids[3:]):
+            if i % 2:
+                floors.append(await floor_pair())
             answer = await session.call_tool("get_task", {"task_id": task_id})
             assert not answer.is_error, answer.text
             ours.append(answer.seconds)
             seconds, made = await _raw_pages(raw, emu, generation, task_id)
             raws.append(seconds)
             raw_requests += made
+            if not i % 2:
+                floors.append(await floor_pair())
         cpu = (session.cpu() - cpu_before) / len(ours)
         seen = await emu.total(f"/api/{generation}/") - before
     per_call = (seen - raw_requests) / len(ours)
+    floor_overhead = (median([f for f, _ in floors]) - median([r for _, r in floors])) * MS
     return (
         ours,
         raws,
+        floor_overhead,
         f"{per_call:.2f} upstream requests per call (raw: {raw_requests / len(ours):.2f}); server CPU per call "
         f"{cpu * MS:.1f} ms.",
     )
@@ -1054,7 +1115,7 @@ async def run_all(plan: Plan) -> Results:
         t = clock()
         async with stdio_session(server_env(emu_nc.v2_url)) as session_nc:
             uncached = await call_latency_uncached(plan, session_nc, emu_nc, raw, results)
-            await sdk_floor(plan, emu_nc, raw, results)
+            await sdk_floor(plan, session_nc, emu_nc, raw, results)
             await generations(plan, raw, results)
             await concurrency_rounds(plan, session_nc, emu_nc, raw, results)
             await same_task(session_nc, emu_nc, FINISHED_TASK, results, cached=False)
