@@ -62,7 +62,7 @@ class Plan:
     def make(cls, quick: bool) -> Plan:
         if quick:
             return cls(True, False, 2, 15, 1, 10, FINISHED_TASK)
-        return cls(False, True, 7, 60, 5, 100, HUNDRED_STEP_TASK)
+        return cls(False, True, 15, 60, 5, 100, HUNDRED_STEP_TASK)
 
 
 @dataclass
