@@ -172,8 +172,8 @@ def _collector_off() -> Iterator[None]:
 
     Nearly every object made then lives as long as the process: the ~230 collections the default
     thresholds would run find almost nothing and cost tens of ms of start-up. `app.settle_heap`
-    then collects once and turns the collector back on; called after it is back on, the first
-    young collection would walk every object of the start-up once more.
+    then freezes what start-up built and turns the collector back on; called after it is back on,
+    the first young collection would walk every object of the start-up once more.
     """
     gc.disable()
     try:
