@@ -24,33 +24,28 @@ def loads(raw: bytes | str) -> Any:
     under the rules below, so both paths give the same value or the same refusal.
     """
     if isinstance(raw, bytes | bytearray):
-        if _LONG_NUMBER_BYTES not in raw.translate(_DIGITS_AS_ZERO):
-            try:
-                return from_json(raw)
-            except ValueError:
-                pass  # not UTF-8 JSON as pydantic-core reads it: let the standard decoder judge
-        raw = raw.decode(json.detect_encoding(raw), "surrogatepass")
+        encoded = raw
     elif not isinstance(raw, str):
         raise TypeError(f"the JSON object must be str, bytes or bytearray, not {type(raw).__name__}")
     elif raw.startswith("\ufeff"):
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", raw, 0)
-    elif _LONG_NUMBER_BYTES not in raw.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ZERO):
-        # Checked as bytes: a byte table is four times faster than `str.translate` (JSON digits are ASCII).
+    else:
+        # Checked and parsed as bytes: a byte table is four times faster than `str.translate`, and a lone
+        # surrogate (not UTF-8) makes pydantic-core refuse, leaving it to the standard decoder.
+        encoded = raw.encode("utf-8", "surrogatepass")
+    if _LONG_NUMBER_BYTES not in encoded.translate(_DIGITS_AS_ZERO):
         try:
-            return from_json(raw)
-        except (ValueError, TypeError):  # TypeError: a lone surrogate, which is not UTF-8
-            pass
-    return _careful(raw)
-
-
-def _careful(raw: str) -> Any:
-    """What `json.loads(raw, parse_int=...)` does, on one decoder made once: `json.loads` with
-    any option builds a new decoder per call, which was half the cost of a small document."""
-    return _DECODER.decode(raw)
+            return from_json(encoded)
+        except ValueError:
+            pass  # not JSON as pydantic-core reads it: the standard decoder judges
+    text = raw if isinstance(raw, str) else raw.decode(json.detect_encoding(raw), "surrogatepass")
+    return _DECODER.decode(text)
 
 
 def _int_literal(text: str) -> int | None:
     return int(text) if len(text.lstrip("-")) <= MAX_INT_DIGITS else None
 
 
+# What `json.loads(text, parse_int=...)` does, on one decoder made once: `json.loads` with any option
+# builds a new decoder per call, which was half the cost of a small document.
 _DECODER = json.JSONDecoder(parse_int=_int_literal)
