@@ -301,18 +301,22 @@ def import_markdown(info: dict[str, Any]) -> str:
 # 2. call latency
 
 
+async def _raw_get(raw: httpx2.AsyncClient, emu: EmulatorProcess, task_id: str) -> float:
+    """Seconds for the raw baseline of one call: GET the v2 task and decode its JSON."""
+    started = time.perf_counter()
+    response = await raw.get(f"{emu.v2_url}/tasks/{task_id}", headers=emu.v2_headers)
+    response.raise_for_status()
+    response.json()
+    return time.perf_counter() - started
+
+
 async def _interleaved(
     session: StdioSession, raw: httpx2.AsyncClient, emu: EmulatorProcess, task_id: str, n: int
 ) -> tuple[list[float], list[float], float]:
     """n `get_task` calls and n raw GETs, alternating; and the server's CPU seconds per call."""
-    url = f"{emu.v2_url}/tasks/{task_id}"
 
-    async def raw_get() -> float:
-        started = time.perf_counter()
-        response = await raw.get(url, headers=emu.v2_headers)
-        response.raise_for_status()
-        response.json()
-        return time.perf_counter() - started
+    def raw_get() -> Awaitable[float]:
+        return _raw_get(raw, emu, task_id)
 
     for _ in range(3):  # warm both connection pools
         assert not (await session.call_tool("get_task", {"task_id": task_id})).is_error
@@ -447,14 +451,9 @@ async def _three_way(
     """Our overhead and the floor's over the same raw GET, sampled in one window: each round calls our
     server, the floor and the raw GET in a rotating order, so a slow stretch of the machine lands on all
     three alike. Returns (our overhead, the floor's overhead) in ms, and the floor's CPU per call."""
-    url = f"{emu.v2_url}/tasks/{task_id}"
 
-    async def raw_get() -> float:
-        started = time.perf_counter()
-        response = await raw.get(url, headers=emu.v2_headers)
-        response.raise_for_status()
-        response.json()
-        return time.perf_counter() - started
+    def raw_get() -> Awaitable[float]:
+        return _raw_get(raw, emu, task_id)
 
     async def call(session: StdioSession) -> float:
         answer = await session.call_tool("get_task", {"task_id": task_id})
@@ -621,14 +620,10 @@ async def generations(plan: Plan, raw: httpx2.AsyncClient, results: Results) -> 
 async def _generation_calls(
     emu: EmulatorProcess, raw: httpx2.AsyncClient, floor: StdioSession, generation: str, ids: list[str]
 ) -> tuple[list[float], list[float], float, str]:
-    v2_url = f"{emu.v2_url}/tasks/{HUNDRED_STEP_TASK}"
-
     async def floor_pair() -> tuple[float, float]:
         answer = await floor.call_tool("get_task", {"task_id": HUNDRED_STEP_TASK})
         assert not answer.is_error, answer.text
-        started = time.perf_counter()
-        (await raw.get(v2_url, headers=emu.v2_headers)).json()
-        return answer.seconds, time.perf_counter() - started
+        return answer.seconds, await _raw_get(raw, emu, HUNDRED_STEP_TASK)
 
     async with stdio_session(server_env(f"{emu.base_url}/api/{generation}")) as session:
         for task_id in ids[:3]:  # warm the pools
@@ -797,12 +792,7 @@ async def _mcp_round(session: StdioSession, task_ids: list[str]) -> float:
 
 
 async def _raw_round(raw: httpx2.AsyncClient, emu: EmulatorProcess, task_ids: list[str]) -> float:
-    async def one(task_id: str) -> None:
-        response = await raw.get(f"{emu.v2_url}/tasks/{task_id}", headers=emu.v2_headers)
-        response.raise_for_status()
-        response.json()
-
-    seconds, _ = await timed(lambda: asyncio.gather(*(one(t) for t in task_ids)))
+    seconds, _ = await timed(lambda: asyncio.gather(*(_raw_get(raw, emu, t) for t in task_ids)))
     return float(seconds)
 
 
